@@ -1,0 +1,3 @@
+from contacthub.cli.main import main
+
+main()

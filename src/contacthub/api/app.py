@@ -1,0 +1,77 @@
+"""The FastAPI application: routes, the error envelope on every answer, and lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from http import HTTPStatus
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from contacthub import __version__
+from contacthub.api import openapi
+from contacthub.api.context import AppContext
+from contacthub.api.middleware import RequestContextMiddleware
+from contacthub.api.responses import error_response, response_for_error
+from contacthub.api.routes import contacts, operations, users
+from contacthub.config import Settings
+from contacthub.errors import ContactHubError
+from contacthub.storage.database import Database
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    database = Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="contacthub",
+        version=__version__,
+        description="A self-hostable contact service that speaks the TeleCMI contact API.",
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    app.state.context = AppContext(settings=settings, database=database)
+    for module in (users, contacts, operations):
+        app.include_router(module.router)
+    app.add_middleware(RequestContextMiddleware)
+    _install_error_handlers(app)
+    openapi.install(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def on_contacthub_error(_request: Request, error: Exception) -> Response:
+        assert isinstance(error, ContactHubError)
+        return response_for_error(error)
+
+    async def on_http_error(_request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        msg = "Not found" if error.status_code == 404 else HTTPStatus(error.status_code).phrase
+        return error_response(error.status_code, msg, headers=dict(error.headers or {}))
+
+    async def on_validation_error(_request: Request, error: Exception) -> Response:
+        # Our routes read their bodies themselves; this only guards against a
+        # framework check ever answering in FastAPI's own 422 shape.
+        assert isinstance(error, RequestValidationError)
+        problems = [
+            {"field": ".".join(str(part) for part in item["loc"]), "msg": item["msg"]}
+            for item in error.errors()
+        ]
+        return error_response(400, "Invalid request parameters", errors=problems)
+
+    app.add_exception_handler(ContactHubError, on_contacthub_error)
+    app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)

@@ -1,0 +1,67 @@
+"""What every route needs: the settings, the database, and the one place transactions are opened."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from contacthub.config import Settings
+from contacthub.services import users as users_service
+from contacthub.services.users import LoginPolicy
+from contacthub.storage.database import Database
+from contacthub.storage.users import Principal
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class AppContext:
+    settings: Settings
+    database: Database
+
+    @property
+    def login_policy(self) -> LoginPolicy:
+        return LoginPolicy(
+            token_ttl_ms=self.settings.token_ttl_days * 86_400_000,
+            window_ms=self.settings.login_window_seconds * 1000,
+            max_failures_per_user=self.settings.login_max_failures_per_id,
+            max_failures_per_address=self.settings.login_max_failures_per_address,
+        )
+
+    async def reading(
+        self, operation: Callable[Concatenate[Connection, P], R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """Run `operation(connection, ...)` in one read-only transaction, off the event loop."""
+        return await run_in_threadpool(
+            self._run, False, lambda connection: operation(connection, *args, **kwargs)
+        )
+
+    async def writing(
+        self, operation: Callable[Concatenate[Connection, P], R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """Run `operation(connection, ...)` in one writing transaction, off the event loop.
+
+        It commits if the operation returns and rolls back if it raises, so a
+        refused batch leaves nothing behind.
+        """
+        return await run_in_threadpool(
+            self._run, True, lambda connection: operation(connection, *args, **kwargs)
+        )
+
+    def _run(self, write: bool, work: Callable[[Connection], R]) -> R:
+        with self.database.transaction(write=write) as connection:
+            return work(connection)
+
+    async def authenticate(self, token: str) -> Principal:
+        return await self.reading(users_service.authenticate, token)
+
+
+def context_of(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context

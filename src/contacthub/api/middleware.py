@@ -1,0 +1,68 @@
+"""Every response gets an X-Request-ID, and no exception leaves the server but as the envelope."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from contacthub.api.responses import INTERNAL_ERROR_MSG, error_response
+
+logger = logging.getLogger("contacthub.api")
+
+# A caller's own request id is kept (it ties their logs to ours) only when it
+# cannot smuggle anything into a log line or a header.
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        header = (b"x-request-id", request_id.encode("ascii"))
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            logger.exception(
+                "unhandled error request_id=%s method=%s path=%s",
+                request_id,
+                scope.get("method"),
+                scope.get("path"),
+            )
+            if response_started:
+                raise
+            response = error_response(500, INTERNAL_ERROR_MSG)
+            await response(scope, receive, send_with_id)
+
+
+def _request_id(scope: Scope) -> str:
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for name, value in headers:
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            if _SAFE_REQUEST_ID.fullmatch(candidate):
+                return candidate
+            break
+    return uuid.uuid4().hex
+
+
+def request_id_of(state: Any) -> str:
+    return str(getattr(state, "request_id", "-"))

@@ -1,0 +1,30 @@
+"""Health and readiness, for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from contacthub.api.context import context_of
+from contacthub.api.responses import JSONResponse, error_response
+from contacthub.api.schemas import ErrorResponse, Health
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", operation_id="health", responses={200: {"model": Health}})
+async def health() -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+@router.get(
+    "/readyz",
+    operation_id="ready",
+    responses={200: {"model": Health}, 503: {"model": ErrorResponse}},
+)
+async def ready(request: Request) -> Response:
+    if await run_in_threadpool(context_of(request).database.ping):
+        return JSONResponse({"status": "ok"})
+    return error_response(503, "Database unavailable")

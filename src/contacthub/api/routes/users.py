@@ -1,0 +1,76 @@
+"""`v2/user/add` and `v2/user/login`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from contacthub.api.body import read_json_object
+from contacthub.api.context import context_of
+from contacthub.api.openapi import request_body, responses
+from contacthub.api.responses import JSONResponse
+from contacthub.api.schemas import LoginRequest, LoginResponse, UserAddRequest, UserAddResponse
+from contacthub.domain.credentials import app_credentials, user_credentials
+from contacthub.errors import NotAuthenticated
+from contacthub.services import users as users_service
+
+router = APIRouter(tags=["users"])
+
+
+@router.post(
+    "/v2/user/add",
+    operation_id="addUser",
+    summary="Add a user to an app (admin: authenticated by the app id and secret)",
+    responses=responses(UserAddResponse, 400, 404, 409, 413),
+    openapi_extra=request_body(UserAddRequest),
+)
+async def add_user(request: Request) -> Response:
+    context = context_of(request)
+    body = await read_json_object(request, context.settings.max_body_bytes)
+    credentials = app_credentials(body)
+    added = await context.writing(users_service.add, credentials, body)
+    return JSONResponse(
+        {
+            "code": 200,
+            "status": "success",
+            "msg": "Saved successfully",
+            "agent": {"agent_id": added.agent_id, "name": added.name, "extension": added.extension},
+        }
+    )
+
+
+@router.post(
+    "/v2/user/login",
+    operation_id="login",
+    summary="Log in with a user id and password for a token",
+    responses=responses(LoginResponse, 400, 404, 413, 429),
+    openapi_extra=request_body(LoginRequest),
+)
+async def login(request: Request) -> Response:
+    context = context_of(request)
+    body = await read_json_object(request, context.settings.max_body_bytes)
+    credentials = user_credentials(body)
+    policy = context.login_policy
+    address = request.client.host if request.client else "unknown"
+    attempt = await context.reading(users_service.begin_login, credentials, address, policy)
+    password_ok = await run_in_threadpool(users_service.password_matches, attempt)
+    logged_in = await context.writing(
+        users_service.finish_login, attempt, password_ok=password_ok, policy=policy
+    )
+    if logged_in is None:
+        raise NotAuthenticated(users_service.WRONG_LOGIN)
+    return JSONResponse(
+        {
+            "code": 200,
+            "msg": "User logged in successfully",
+            "token": logged_in.token,
+            "agent": {
+                "id": logged_in.agent_id,
+                "inet_no": logged_in.appid,
+                "name": logged_in.name,
+                "category": "user",
+            },
+        }
+    )

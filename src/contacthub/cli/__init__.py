@@ -1,0 +1,1 @@
+"""The `contacthub` command line."""

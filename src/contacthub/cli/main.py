@@ -1,0 +1,151 @@
+"""`contacthub serve`, `contacthub db upgrade`, `contacthub app create`.
+
+The database URL comes from --database-url, else CONTACTHUB_DATABASE_URL,
+else the embedded SQLite default.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from contacthub.config import ENV_PREFIX, Settings
+from contacthub.domain.fields import FieldInvalid
+from contacthub.services import apps as apps_service
+from contacthub.storage import migrate
+from contacthub.storage.database import Database
+
+app = typer.Typer(
+    help="contacthub: a self-hostable contact service that speaks the TeleCMI contact API.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
+apps_app = typer.Typer(help="Manage apps (organizations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(apps_app, name="app")
+
+console = Console()
+errors = Console(stderr=True)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="sqlite:///PATH or postgresql://USER@HOST/DB "
+        f"[env: {ENV_PREFIX}DATABASE_URL; default: sqlite:///./contacthub.db]",
+        show_default=False,
+    ),
+]
+
+
+def _database_url(flag: str | None) -> str:
+    return flag or Settings.from_env().database_url
+
+
+def _fail(message: str) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code=2)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Server processes sharing the one database.", min=1)
+    ] = 1,
+    database_url: DatabaseUrl = None,
+    no_migrate: Annotated[
+        bool, typer.Option("--no-migrate", help="Do not upgrade the schema before serving.")
+    ] = False,
+) -> None:
+    """Serve the HTTP API."""
+    url = _database_url(database_url)
+    try:
+        Settings.from_env()
+        if not no_migrate:
+            _upgrade(url)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    # Worker processes build their settings from the environment, so the
+    # resolved URL travels to them there, flags having already won.
+    os.environ[f"{ENV_PREFIX}DATABASE_URL"] = url
+    uvicorn.run(
+        "contacthub.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseUrl = None) -> None:
+    """Create or upgrade the schema to the latest version."""
+    url = _database_url(database_url)
+    try:
+        revision = _upgrade(url)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"Database is at revision [bold]{revision}[/].", highlight=False)
+
+
+def _upgrade(url: str) -> str | None:
+    database = Database(url)
+    try:
+        migrate.upgrade(database)
+        return migrate.current_revision(database)
+    finally:
+        database.dispose()
+
+
+@apps_app.command("create")
+def app_create(
+    name: Annotated[str, typer.Option("--name", help="The organization's name.")],
+    default_region: Annotated[
+        str | None,
+        typer.Option(
+            "--default-region",
+            help="ISO 3166 alpha-2 code (e.g. IN) in which national phone numbers are read.",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object: appid, secret, name.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an app and print its id and secret (shown once: only its hash is stored)."""
+    try:
+        apps_service.check_new_app(name, default_region)
+    except FieldInvalid as exc:
+        raise _fail(exc.msg) from None
+    database = Database(_database_url(database_url))
+    try:
+        migrate.upgrade(database)
+        with database.transaction(write=True) as connection:
+            created = apps_service.create(connection, name=name, default_region=default_region)
+    finally:
+        database.dispose()
+    if as_json:
+        typer.echo(
+            json.dumps({"appid": created.appid, "secret": created.secret, "name": created.name})
+        )
+        return
+    console.print(f"Created app [bold]{created.name}[/]", highlight=False)
+    console.print(f"  appid:  [bold]{created.appid}[/]", highlight=False)
+    console.print(
+        f"  secret: [bold]{created.secret}[/]  (shown once; keep it safe)", highlight=False
+    )
+    if created.default_region:
+        console.print(f"  default region: {created.default_region}", highlight=False)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,46 @@
+"""Settings, read once from the environment. Command-line flags are applied on top by the CLI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+from contacthub.storage.database import DEFAULT_DATABASE_URL
+
+ENV_PREFIX = "CONTACTHUB_"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Each field `x` is read from the environment variable `CONTACTHUB_X`."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    max_body_bytes: int = 1024 * 1024
+    token_ttl_days: int = 30
+    login_max_failures_per_id: int = 10
+    login_max_failures_per_address: int = 100
+    login_window_seconds: int = 15 * 60
+    db_pool_size: int = 10
+    sqlite_busy_timeout_ms: int = 30_000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        environ = os.environ if environ is None else environ
+        values: dict[str, str | int] = {}
+        for field in fields(cls):
+            name = ENV_PREFIX + field.name.upper()
+            raw = environ.get(name)
+            if raw is None or raw == "":
+                continue
+            if field.type == "int":
+                try:
+                    number = int(raw)
+                except ValueError:
+                    raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+                if number < 1:
+                    raise ValueError(f"{name} must be at least 1, not {number}")
+                values[field.name] = number
+            else:
+                values[field.name] = raw
+        return cls(**values)  # type: ignore[arg-type]

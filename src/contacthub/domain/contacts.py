@@ -1,0 +1,126 @@
+"""What a contact is, which batches are acceptable, and what counts as a duplicate."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from contacthub.domain.emails import normalise_email
+from contacthub.domain.fields import FieldInvalid, optional_text, required_text
+from contacthub.domain.phones import normalise_phone
+from contacthub.errors import Problem
+
+MAX_BATCH = 100
+NAME_MAX_LENGTH = 100
+ORGANISATION_TEXT_MAX_LENGTH = 200
+CONTACT_FIELDS = ("phone_no", "first_name", "last_name", "email_id", "company", "job_title")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+@dataclass(frozen=True, slots=True)
+class ContactDraft:
+    """A contact that passed every field rule, in stored form."""
+
+    phone_no: str
+    first_name: str
+    last_name: str
+    email_id: str | None = None
+    company: str | None = None
+    job_title: str | None = None
+
+
+def _field_rules(default_region: str | None) -> dict[str, Callable[[Any], Any]]:
+    return {
+        "phone_no": lambda value: normalise_phone(value, default_region),
+        "first_name": lambda value: required_text(value, max_length=NAME_MAX_LENGTH),
+        "last_name": lambda value: required_text(value, max_length=NAME_MAX_LENGTH),
+        "email_id": normalise_email,
+        "company": lambda value: optional_text(value, max_length=ORGANISATION_TEXT_MAX_LENGTH),
+        "job_title": lambda value: optional_text(value, max_length=ORGANISATION_TEXT_MAX_LENGTH),
+    }
+
+
+def batch_items(value: Any, *, field: str) -> list[Any]:
+    """The elements of a batch field, which must be an array of 1 to MAX_BATCH."""
+    if value is None:
+        raise InvalidBatch(field, "is required")
+    if not isinstance(value, list):
+        raise InvalidBatch(field, f"must be an array of 1 to {MAX_BATCH} elements")
+    if not 1 <= len(value) <= MAX_BATCH:
+        raise InvalidBatch(field, f"must hold 1 to {MAX_BATCH} elements, not {len(value)}")
+    return value
+
+
+class InvalidBatch(ValueError):
+    def __init__(self, field: str, msg: str) -> None:
+        super().__init__(msg)
+        self.problem = Problem(field, msg)
+
+
+def parse_contact_batch(
+    value: Any, *, default_region: str | None
+) -> tuple[list[ContactDraft], list[Problem]]:
+    """Check every element of `contacts`; return the drafts and every problem found."""
+    try:
+        items = batch_items(value, field="contacts")
+    except InvalidBatch as exc:
+        return [], [exc.problem]
+    rules = _field_rules(default_region)
+    drafts: list[ContactDraft] = []
+    problems: list[Problem] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            problems.append(Problem("contacts", "must be a JSON object", index))
+            continue
+        cleaned, item_problems = _apply_rules(item, rules, index)
+        problems.extend(item_problems)
+        if not item_problems:
+            drafts.append(ContactDraft(**cleaned))
+    return drafts, problems
+
+
+def _apply_rules(
+    item: Mapping[str, Any], rules: Mapping[str, Callable[[Any], Any]], index: int
+) -> tuple[dict[str, Any], list[Problem]]:
+    cleaned: dict[str, Any] = {}
+    problems = [Problem(key, "unknown field", index) for key in item if key not in rules]
+    for field, rule in rules.items():
+        try:
+            cleaned[field] = rule(item.get(field))
+        except FieldInvalid as exc:
+            problems.append(Problem(field, exc.msg, index))
+    return cleaned, problems
+
+
+def find_duplicates(phones: list[str], stored: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Every element whose number is already stored or appeared earlier in the batch.
+
+    `stored` maps a normalised number to the id of the contact holding it.
+    Entries come in batch order, each naming the stored contact or the first
+    element with the same number.
+    """
+    first_index: dict[str, int] = {}
+    duplicates: list[dict[str, Any]] = []
+    for index, phone in enumerate(phones):
+        if phone in stored:
+            duplicates.append({"index": index, "phone_no": phone, "contact_id": stored[phone]})
+        elif phone in first_index:
+            duplicates.append(
+                {"index": index, "phone_no": phone, "duplicate_of_index": first_index[phone]}
+            )
+        else:
+            first_index[phone] = index
+    return duplicates
+
+
+def parse_contact_id(value: Any) -> str:
+    """A contact id: a UUID in its canonical 8-4-4-4-12 form, any case; returned lower-case."""
+    if value is None:
+        raise FieldInvalid("is required")
+    if not isinstance(value, str):
+        raise FieldInvalid("must be a string")
+    if not _UUID.fullmatch(value):
+        raise FieldInvalid("must be a UUID such as 0190a7b2-5c3e-7d4f-8a1b-2c3d4e5f6a7b")
+    return value.lower()

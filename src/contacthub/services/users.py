@@ -1,0 +1,162 @@
+"""Users: adding them to an app, logging them in, and recognising their tokens."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from contacthub.clock import now_ms
+from contacthub.domain import secrets
+from contacthub.domain.credentials import AppCredentials, UserCredentials
+from contacthub.domain.users import UserDraft, parse_new_user, split_user_id, user_id
+from contacthub.errors import (
+    ExtensionTaken,
+    InvalidRequest,
+    NotAuthenticated,
+    TooManyAttempts,
+)
+from contacthub.services import apps as apps_service
+from contacthub.storage import login_failures, users
+from contacthub.storage.login_failures import FailureKey
+from contacthub.storage.users import Principal, UserRecord
+
+WRONG_LOGIN = "Invalid user id or password"
+
+
+@dataclass(frozen=True, slots=True)
+class LoginPolicy:
+    token_ttl_ms: int
+    window_ms: int
+    max_failures_per_user: int
+    max_failures_per_address: int
+
+
+@dataclass(frozen=True, slots=True)
+class AddedUser:
+    agent_id: str
+    name: str
+    extension: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoginAttempt:
+    """What step one of a login found: the user (if any) whose password is to be checked."""
+
+    credentials: UserCredentials
+    client_address: str
+    user: UserRecord | None
+    appid: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedIn:
+    token: str
+    agent_id: str
+    appid: int
+    name: str
+
+
+def add(connection: Connection, credentials: AppCredentials, body: dict[str, Any]) -> AddedUser:
+    app = apps_service.authenticate(connection, credentials)
+    draft, problems = parse_new_user(body, default_region=app.default_region)
+    if problems or draft is None:
+        raise InvalidRequest(problems)
+    return _insert(connection, app.id, draft)
+
+
+def _insert(connection: Connection, appid: int, draft: UserDraft) -> AddedUser:
+    row_id = users.create(
+        connection,
+        app_id=appid,
+        draft=draft,
+        password_hash=secrets.hash_password(draft.password),
+        now_ms=now_ms(),
+    )
+    if row_id is None:
+        raise ExtensionTaken()
+    return AddedUser(user_id(draft.extension, appid), draft.name, draft.extension)
+
+
+# A login runs in two short transactions with the password check between
+# them: argon2 takes tens of milliseconds on purpose, and holding a database
+# lock (SQLite's is the whole file) that long would stall every other writer.
+
+
+def begin_login(
+    connection: Connection, credentials: UserCredentials, client_address: str, policy: LoginPolicy
+) -> LoginAttempt:
+    """Refuse throttled ids and addresses, then find the user whose password to check."""
+    now = now_ms()
+    since = now - policy.window_ms
+    limits: tuple[tuple[FailureKey, str, int], ...] = (
+        ("user_key", _user_key(credentials.user_id), policy.max_failures_per_user),
+        ("client_address", client_address, policy.max_failures_per_address),
+    )
+    for by, key, limit in limits:
+        oldest_counted = login_failures.nth_latest(
+            connection, by=by, key=key, since_ms=since, n=limit
+        )
+        if oldest_counted is not None:
+            wait_ms = oldest_counted + policy.window_ms - now
+            raise TooManyAttempts(retry_after_seconds=max(1, math.ceil(wait_ms / 1000)))
+
+    parts = split_user_id(credentials.user_id)
+    if parts is None:
+        return LoginAttempt(credentials, client_address, None, None)
+    extension, appid = parts
+    user = users.find(connection, app_id=appid, extension=extension)
+    return LoginAttempt(credentials, client_address, user, appid)
+
+
+def password_matches(attempt: LoginAttempt) -> bool:
+    stored = attempt.user.password_hash if attempt.user else None
+    return secrets.verify_password(stored, attempt.credentials.password)
+
+
+def finish_login(
+    connection: Connection, attempt: LoginAttempt, *, password_ok: bool, policy: LoginPolicy
+) -> LoggedIn | None:
+    """Record the outcome: a new token on success, a counted failure otherwise (then None)."""
+    now = now_ms()
+    user_key = _user_key(attempt.credentials.user_id)
+    if not password_ok or attempt.user is None or attempt.appid is None:
+        login_failures.prune(connection, before_ms=now - policy.window_ms)
+        login_failures.record(
+            connection, user_key=user_key, client_address=attempt.client_address, now_ms=now
+        )
+        return None
+
+    user = attempt.user
+    login_failures.forget_user(connection, user_key=user_key)
+    if secrets.password_needs_rehash(user.password_hash):
+        users.set_password_hash(
+            connection,
+            user_id=user.id,
+            password_hash=secrets.hash_password(attempt.credentials.password),
+        )
+    token = secrets.new_secret()
+    users.add_token(
+        connection,
+        user_id=user.id,
+        token_digest=secrets.digest(token),
+        now_ms=now,
+        expires_at=now + policy.token_ttl_ms,
+    )
+    return LoggedIn(token, user_id(user.extension, attempt.appid), attempt.appid, user.name)
+
+
+def authenticate(connection: Connection, token: str) -> Principal:
+    principal = users.principal_for_token(
+        connection, token_digest=secrets.digest(token), now_ms=now_ms()
+    )
+    if principal is None:
+        raise NotAuthenticated()
+    return principal
+
+
+def _user_key(raw_user_id: str) -> str:
+    """Failures are counted per id as given; a digest keeps the column short and the id unlogged."""
+    return secrets.digest(raw_user_id)

@@ -1,0 +1,1 @@
+"""Storage: the schema, its migrations, and the queries, each scoped to one organization."""

@@ -1,0 +1,101 @@
+"""The schema. Alembic migrations under `migrations/` create it; this mirrors them.
+
+Timestamps are UTC milliseconds since the epoch, as TeleCMI sends them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite makes only an INTEGER PRIMARY KEY an alias of its rowid (and so
+# auto-incrementing and append-only); BIGINT there would be a plain column.
+Serial = BigInteger().with_variant(Integer(), "sqlite")
+
+apps = Table(
+    "apps",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(100), nullable=False),
+    Column("secret_digest", String(64), nullable=False),
+    Column("default_region", String(2)),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Serial, primary_key=True),
+    Column("app_id", ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("extension", Integer, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("phone_number", String(20), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("start_time", Integer),
+    Column("end_time", Integer),
+    Column("sms_alert", Boolean),
+    Column("created_at", BigInteger, nullable=False),
+    Index("uq_users_app_id_extension", "app_id", "extension", unique=True),
+)
+
+login_tokens = Table(
+    "login_tokens",
+    metadata,
+    Column("token_digest", String(64), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False, index=True),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Serial, primary_key=True),
+    Column("user_key", String(64), nullable=False),
+    Column("client_address", String(64), nullable=False),
+    Column("failed_at", BigInteger, nullable=False),
+    Index("ix_login_failures_user_key_failed_at", "user_key", "failed_at"),
+    Index("ix_login_failures_client_address_failed_at", "client_address", "failed_at"),
+    Index("ix_login_failures_failed_at", "failed_at"),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    # `seq` orders contacts by creation and is the keyset the pages follow;
+    # `contact_id` is the public name, a time-ordered UUIDv7.
+    Column("seq", Serial, primary_key=True),
+    Column("contact_id", Uuid, nullable=False, unique=True),
+    Column("app_id", ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("phone_no", String(20), nullable=False),
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("email_id", String(320)),
+    Column("company", String(200)),
+    Column("job_title", String(200)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    # The duplicate rule itself: one number per organization, whoever races.
+    Index("uq_contacts_app_id_phone_no", "app_id", "phone_no", unique=True),
+    Index("ix_contacts_app_id_seq", "app_id", "seq"),
+)
