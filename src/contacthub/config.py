@@ -17,7 +17,7 @@ class Settings:
 
     database_url: str = DEFAULT_DATABASE_URL
     max_body_bytes: int = 1024 * 1024
-    token_ttl_days: int = 30
+    token_ttl_seconds: int = 30 * 86_400
     login_max_failures_per_id: int = 10
     login_max_failures_per_address: int = 100
     login_window_seconds: int = 15 * 60

@@ -28,7 +28,7 @@ class AppContext:
     @property
     def login_policy(self) -> LoginPolicy:
         return LoginPolicy(
-            token_ttl_ms=self.settings.token_ttl_days * 86_400_000,
+            token_ttl_ms=self.settings.token_ttl_seconds * 1000,
             window_ms=self.settings.login_window_seconds * 1000,
             max_failures_per_user=self.settings.login_max_failures_per_id,
             max_failures_per_address=self.settings.login_max_failures_per_address,
