@@ -8,7 +8,6 @@ afterwards; without the variable they skip, saying why.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import socket
@@ -23,6 +22,9 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+
+from contacthub.services import apps as apps_service
+from contacthub.storage.database import Database
 
 POSTGRES_ENV = "CONTACTHUB_TEST_POSTGRES_URL"
 CONTACTHUB = str(Path(sys.executable).with_name("contacthub"))
@@ -90,12 +92,14 @@ class Server:
                 self.process.wait()
 
     def create_app(self, name: str = "Acme", default_region: str | None = None) -> dict[str, Any]:
-        args = ["app", "create", "--name", name, "--json"]
-        if default_region:
-            args += ["--default-region", default_region]
-        done = run_cli(*args, database_url=self.database_url)
-        assert done.returncode == 0, done.stderr
-        return dict(json.loads(done.stdout))
+        """Create an app in-process (the CLI has tests of its own; this is 10x faster)."""
+        database = Database(self.database_url)
+        try:
+            with database.transaction(write=True) as connection:
+                app = apps_service.create(connection, name=name, default_region=default_region)
+        finally:
+            database.dispose()
+        return {"appid": app.appid, "secret": app.secret, "name": app.name}
 
 
 @dataclass

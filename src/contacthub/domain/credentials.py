@@ -42,7 +42,7 @@ def app_credentials(body: dict[str, Any]) -> AppCredentials:
     if _missing(appid):
         problems.append(Problem("appid", "is required"))
     elif isinstance(appid, bool) or not isinstance(appid, int):
-        problems.append(Problem("appid", "must be a number"))
+        problems.append(Problem("appid", "must be an integer"))
     if _missing(secret):
         problems.append(Problem("secret", "is required"))
     elif not isinstance(secret, str):

@@ -11,14 +11,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended costs
-# Verified against when the user does not exist, so that an unknown id costs
-# as much time as a wrong password and the two cannot be told apart.
-_DUMMY_HASH = _hasher.hash("contacthub: no such user")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so that an unknown id costs
+    as much time as a wrong password and the two cannot be told apart."""
+    return _hasher.hash("contacthub: no such user")
 
 
 def hash_password(password: str) -> str:
@@ -26,11 +31,12 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """True only for a stored hash that matches; None (no such user) costs the same time."""
     try:
-        _hasher.verify(password_hash or _DUMMY_HASH, password)
+        _hasher.verify(password_hash or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
-    return password_hash is not None
+    return bool(password_hash)
 
 
 def password_needs_rehash(password_hash: str) -> bool:

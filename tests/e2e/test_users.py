@@ -1,0 +1,192 @@
+"""`v2/user/add` and `v2/user/login`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import Org, Server, new_org
+from tests.e2e.test_envelope import assert_envelope
+
+
+def user_body(org: Org, **overrides: object) -> dict:
+    body = {
+        "appid": org.appid,
+        "secret": org.secret,
+        "extension": 202,
+        "name": "Ravi Kumar",
+        "phone_number": "919200022222",
+        "password": "another long one",
+    }
+    body.update(overrides)
+    return {key: value for key, value in body.items() if value is not ...}
+
+
+def test_user_add_answers_as_telecmi(org: Org) -> None:
+    response = org.post("/v2/user/add", user_body(org, sms_alert=True, start_time=9, end_time=18))
+    assert response.status_code == 200
+    assert response.json() == {
+        "code": 200,
+        "status": "success",
+        "msg": "Saved successfully",
+        "agent": {"agent_id": f"202_{org.appid}", "name": "Ravi Kumar", "extension": 202},
+    }
+
+
+def test_user_add_with_taken_extension_is_409(org: Org) -> None:
+    assert_envelope(org.post("/v2/user/add", user_body(org, extension=101)), 409)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fields"),
+    [
+        ({"appid": ...}, {"appid"}),
+        ({"secret": ...}, {"secret"}),
+        ({"appid": ..., "secret": ...}, {"appid", "secret"}),
+        ({"appid": "123"}, {"appid"}),
+        ({"appid": True}, {"appid"}),
+        # JSON integers beyond 64 bits are read as floats: no app id can be that large.
+        ({"appid": 10**30}, {"appid"}),
+        ({"secret": 5}, {"secret"}),
+        ({"secret": ""}, {"secret"}),
+    ],
+)
+def test_user_add_missing_or_mistyped_app_credentials_is_400(
+    org: Org, overrides: dict, fields: set[str]
+) -> None:
+    body = assert_envelope(org.post("/v2/user/add", user_body(org, **overrides)), 400)
+    assert {problem["field"] for problem in body["errors"]} == fields
+
+
+@pytest.mark.parametrize("overrides", [{"secret": "wrong"}, {"appid": 1}, {"appid": 2**63}])
+def test_user_add_with_wrong_app_credentials_is_404(org: Org, overrides: dict) -> None:
+    assert_envelope(org.post("/v2/user/add", user_body(org, **overrides)), 404)
+
+
+def test_user_add_wrong_secret_wins_over_bad_fields(org: Org) -> None:
+    # Order of checks: credentials are judged before any other parameter.
+    response = org.post("/v2/user/add", user_body(org, secret="wrong", extension=0))
+    assert_envelope(response, 404)
+
+
+def test_user_add_lists_every_bad_field(org: Org) -> None:
+    body = user_body(
+        org, extension=0, name="", phone_number="12", password="short", start_time=25, sms_alert="y"
+    )
+    answer = assert_envelope(org.post("/v2/user/add", body), 400)
+    assert {problem["field"] for problem in answer["errors"]} == {
+        "extension", "name", "phone_number", "password", "start_time", "sms_alert",
+    }  # fmt: skip
+
+
+def test_login_answers_as_telecmi(org: Org) -> None:
+    response = org.post("/v2/user/login", {"id": org.user_id, "password": org.password})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["code"] == 200
+    assert body["msg"] == "User logged in successfully"
+    assert len(body["token"]) >= 32
+    assert body["agent"] == {
+        "id": org.user_id,
+        "inet_no": org.appid,
+        "name": "Asha Rao",
+        "category": "user",
+    }
+    # Each login is a new token, and both work.
+    assert body["token"] != org.token
+    assert org.post("/v3/contact/get", {"token": body["token"]}).status_code == 200
+    assert org.get().status_code == 200
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"id": "101_1", "password": "correct horse battery"},
+        {"id": "nobody", "password": "correct horse battery"},
+        {"id": "999_1", "password": "x"},
+    ],
+)
+def test_login_unknown_id_is_404_like_a_wrong_password(org: Org, credentials: dict) -> None:
+    unknown = assert_envelope(org.post("/v2/user/login", credentials), 404)
+    wrong = assert_envelope(
+        org.post("/v2/user/login", {"id": org.user_id, "password": "wrong password"}), 404
+    )
+    assert unknown == wrong == {"code": 404, "msg": "Invalid user id or password"}
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({}, {"id", "password"}),
+        ({"id": "101_1"}, {"password"}),
+        ({"id": 101, "password": "x"}, {"id"}),
+        ({"id": "101_1", "password": ["x"]}, {"password"}),
+        ({"id": "", "password": ""}, {"id", "password"}),
+    ],
+)
+def test_login_missing_or_mistyped_credentials_is_400(
+    org: Org, body: dict, fields: set[str]
+) -> None:
+    answer = assert_envelope(org.post("/v2/user/login", body), 400)
+    assert {problem["field"] for problem in answer["errors"]} == fields
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server with a tiny login window and token lifetime, so that limits show quickly."""
+    directory = tmp_path_factory.mktemp("strict")
+    running = Server(
+        f"sqlite:///{directory / 'strict.db'}",
+        env={
+            "CONTACTHUB_LOGIN_MAX_FAILURES_PER_ID": "3",
+            "CONTACTHUB_LOGIN_MAX_FAILURES_PER_ADDRESS": "8",
+            "CONTACTHUB_LOGIN_WINDOW_SECONDS": "4",
+            "CONTACTHUB_TOKEN_TTL_SECONDS": "2",
+        },
+    )
+    running.start(Path(directory / "server.log"))
+    yield running
+    running.stop()
+
+
+def test_repeated_failures_for_one_id_are_throttled_with_retry_after(strict_server: Server) -> None:
+    org = new_org(strict_server)
+    wrong = {"id": org.user_id, "password": "wrong password"}
+    for _ in range(3):
+        assert org.post("/v2/user/login", wrong).status_code == 404
+    throttled = org.post("/v2/user/login", {"id": org.user_id, "password": org.password})
+    assert_envelope(throttled, 429)
+    assert 1 <= int(throttled.headers["retry-after"]) <= 4
+    # Another id from the same address is not locked out by this id's failures.
+    other = new_org(strict_server)
+    assert (
+        other.post("/v2/user/login", {"id": other.user_id, "password": other.password}).status_code
+        == 200
+    )
+    time.sleep(int(throttled.headers["retry-after"]) + 0.2)
+    assert (
+        org.post("/v2/user/login", {"id": org.user_id, "password": org.password}).status_code == 200
+    )
+
+
+def test_repeated_failures_from_one_address_are_throttled(strict_server: Server) -> None:
+    time.sleep(4.2)  # let earlier failures age out of the window
+    client = httpx.Client(base_url=strict_server.url)
+    statuses = [
+        client.post("/v2/user/login", json={"id": f"{n}_1234567", "password": "guess!"}).status_code
+        for n in range(1, 10)
+    ]
+    assert statuses[:8] == [404] * 8
+    assert statuses[8] == 429
+    time.sleep(4.2)
+
+
+def test_an_expired_token_is_404(strict_server: Server) -> None:
+    org = new_org(strict_server)
+    assert org.get().status_code == 200
+    time.sleep(2.2)
+    assert assert_envelope(org.get(), 404)["msg"] == "Authenticated user record not found"
