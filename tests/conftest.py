@@ -153,6 +153,8 @@ def new_org(server: Server, default_region: str | None = None) -> Org:
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> str:
     url = os.environ.get(POSTGRES_ENV)
+    if not url and os.environ.get("CONTACTHUB_REQUIRE_POSTGRES"):
+        pytest.fail(f"CONTACTHUB_REQUIRE_POSTGRES is set but {POSTGRES_ENV} is not")
     if not url:
         pytest.skip(
             f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1/test)"
