@@ -10,8 +10,9 @@ upgrade, which SQLite could only answer with "database is locked".
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, exc
@@ -84,6 +85,13 @@ class Database:
     def __init__(self, url: str, **engine_options: Any) -> None:
         self.url = url
         self.engine = create_database_engine(url, **engine_options)
+        # SQLite lets one writer in at a time and makes the others poll with
+        # growing sleeps, which is unfair: under load some writers lose the
+        # race for seconds. Queueing this process's writers on a lock first
+        # leaves the busy timeout to arbitrate only between processes.
+        self._writer_turn = (
+            threading.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Connection]:
@@ -93,7 +101,7 @@ class Database:
         the database's trouble, not the client's, and a retry may succeed.
         """
         try:
-            with self.engine.connect() as connection:
+            with self._writer_turn if write else nullcontext(), self.engine.connect() as connection:
                 if write:
                     connection.execution_options(**{WRITE_OPTION: True})
                 with connection.begin():
