@@ -15,6 +15,7 @@ from starlette.responses import Response
 from contacthub import __version__
 from contacthub.api import openapi
 from contacthub.api.context import AppContext
+from contacthub.api.metrics import MetricsMiddleware
 from contacthub.api.middleware import RequestContextMiddleware
 from contacthub.api.responses import error_response, response_for_error
 from contacthub.api.routes import contacts, operations, users
@@ -47,6 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (users, contacts, operations):
         app.include_router(module.router)
     app.add_middleware(RequestContextMiddleware)
+    # Added last, so outermost: it sees the 500 that RequestContextMiddleware
+    # makes of an exception.
+    app.add_middleware(MetricsMiddleware)
     _install_error_handlers(app)
     openapi.install(app)
     return app

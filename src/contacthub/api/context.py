@@ -11,8 +11,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from contacthub.config import Settings
+from contacthub.domain.paging import PageStateCodec
 from contacthub.services import users as users_service
 from contacthub.services.users import LoginPolicy
+from contacthub.storage import instance
 from contacthub.storage.database import Database
 from contacthub.storage.users import Principal
 
@@ -20,10 +22,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AppContext:
     settings: Settings
     database: Database
+    _page_state_codec: PageStateCodec | None = None
 
     @property
     def login_policy(self) -> LoginPolicy:
@@ -57,6 +60,13 @@ class AppContext:
     def _run(self, write: bool, work: Callable[[Connection], R]) -> R:
         with self.database.transaction(write=write) as connection:
             return work(connection)
+
+    async def page_state_codec(self) -> PageStateCodec:
+        """The cursor key, read from the database on first use (the server may start before it)."""
+        if self._page_state_codec is None:
+            key = await self.reading(instance.secret, instance.PAGE_STATE_KEY)
+            self._page_state_codec = PageStateCodec(key)
+        return self._page_state_codec
 
     async def authenticate(self, token: str) -> Principal:
         return await self.reading(users_service.authenticate, token)

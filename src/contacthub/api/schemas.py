@@ -97,18 +97,25 @@ class ContactFields(BaseModel):
 
 class ContactAddRequest(TokenMixin):
     contacts: list[ContactFields] = Field(min_length=1, max_length=100)
+    on_duplicate: Literal["error", "skip", "update"] = Field(
+        "error", description="Beyond TeleCMI: what to do with numbers already stored"
+    )
+    validate_only: bool = Field(
+        False, description="Beyond TeleCMI: run every check and answer, writing nothing"
+    )
 
 
 class AddedContact(BaseModel):
-    contact_id: str
+    contact_id: str | None = Field(None, description="Absent in a validate_only answer")
     phone_no: str
-    status: Literal["created"]
+    status: Literal["created", "updated", "skipped"]
 
 
 class ContactAddResponse(BaseModel):
     code: Literal[200] = 200
     msg: str = Field(examples=["Contact added successfully"])
     contacts: list[AddedContact]
+    skipped: list[int] = Field(description="Indexes of the elements skipped as duplicates")
 
 
 class ContactGetRequest(TokenMixin):
@@ -117,6 +124,12 @@ class ContactGetRequest(TokenMixin):
     )
     limit: int | None = Field(10, ge=1, le=100)
     page_state: str | None = Field(None, description="The cursor from the previous page")
+    search: str | None = Field(
+        None,
+        max_length=100,
+        description="Beyond TeleCMI: prefix of a name, company or e-mail (address or domain), "
+        "or any part of the phone digits; case-insensitive",
+    )
 
 
 class Contact(BaseModel):
@@ -134,9 +147,41 @@ class Contact(BaseModel):
 class ContactGetResponse(BaseModel):
     code: Literal[200] = 200
     contacts: list[Contact]
-    count: int = Field(description="Contacts in the organization")
+    count: int = Field(description="Contacts in the organization, or matching the search")
     page_state: str | None = Field(description="Cursor for the next page; null on the last page")
 
 
 class Health(BaseModel):
     status: str
+
+
+class ContactPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    contact_id: str
+    phone_no: str | int | None = None
+    first_name: str | None = Field(None, min_length=1, max_length=100)
+    last_name: str | None = Field(None, min_length=1, max_length=100)
+    email_id: str | None = None
+    company: str | None = Field(None, max_length=200)
+    job_title: str | None = Field(None, max_length=200)
+
+
+class ContactUpdateRequest(TokenMixin):
+    contacts: list[ContactPatch] = Field(min_length=1, max_length=100)
+
+
+class ContactUpdateResponse(BaseModel):
+    code: Literal[200] = 200
+    msg: str = Field(examples=["Contacts updated successfully"])
+    updated: int
+
+
+class ContactDeleteRequest(TokenMixin):
+    contact_ids: list[str] = Field(min_length=1, max_length=100)
+
+
+class ContactDeleteResponse(BaseModel):
+    code: Literal[200] = 200
+    msg: str = Field(examples=["Contacts Deleted Successfully"])
+    deleted: int

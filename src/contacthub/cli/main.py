@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+from contextlib import ExitStack
 from typing import Annotated
 
 import typer
@@ -76,14 +78,21 @@ def serve(
     # Worker processes build their settings from the environment, so the
     # resolved URL travels to them there, flags having already won.
     os.environ[f"{ENV_PREFIX}DATABASE_URL"] = url
-    uvicorn.run(
-        "contacthub.api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-    )
+    with ExitStack() as cleanup:
+        # Several workers share their Prometheus metrics through files in one
+        # fresh directory, removed when the server stops.
+        if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = cleanup.enter_context(
+                tempfile.TemporaryDirectory(prefix="contacthub-metrics-")
+            )
+        uvicorn.run(
+            "contacthub.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
 
 
 @db_app.command("upgrade")

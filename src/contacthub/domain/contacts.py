@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contacthub.domain.emails import normalise_email
-from contacthub.domain.fields import FieldInvalid, optional_text, required_text
+from contacthub.domain.fields import FieldInvalid, is_absent, optional_text, required_text
 from contacthub.domain.phones import normalise_phone
 from contacthub.errors import Problem
 
@@ -29,6 +29,8 @@ class ContactDraft:
     email_id: str | None = None
     company: str | None = None
     job_title: str | None = None
+    # The fields the request named: an upsert changes only these.
+    given: frozenset[str] = frozenset(CONTACT_FIELDS)
 
 
 def _field_rules(default_region: str | None) -> dict[str, Callable[[Any], Any]]:
@@ -77,7 +79,7 @@ def parse_contact_batch(
         cleaned, item_problems = _apply_rules(item, rules, index)
         problems.extend(item_problems)
         if not item_problems:
-            drafts.append(ContactDraft(**cleaned))
+            drafts.append(ContactDraft(**cleaned, given=frozenset(item)))
     return drafts, problems
 
 
@@ -124,3 +126,171 @@ def parse_contact_id(value: Any) -> str:
     if not _UUID.fullmatch(value):
         raise FieldInvalid("must be a UUID such as 0190a7b2-5c3e-7d4f-8a1b-2c3d4e5f6a7b")
     return value.lower()
+
+
+# --- adding: what happens to numbers already stored ---------------------------
+
+DUPLICATE_POLICIES = ("error", "skip", "update")
+
+
+@dataclass(frozen=True, slots=True)
+class AddOptions:
+    on_duplicate: str = "error"
+    validate_only: bool = False
+
+
+def parse_add_options(body: Mapping[str, Any]) -> tuple[AddOptions, list[Problem]]:
+    problems: list[Problem] = []
+    policy = body.get("on_duplicate")
+    if policy is None:
+        policy = "error"
+    elif policy not in DUPLICATE_POLICIES:
+        problems.append(Problem("on_duplicate", 'must be "error", "skip" or "update"'))
+        policy = "error"
+    validate_only = body.get("validate_only")
+    if validate_only is None:
+        validate_only = False
+    elif not isinstance(validate_only, bool):
+        problems.append(Problem("validate_only", "must be true or false"))
+        validate_only = False
+    return AddOptions(on_duplicate=policy, validate_only=validate_only), problems
+
+
+@dataclass(frozen=True, slots=True)
+class AddPlan:
+    """Per element, in batch order: "created", "skipped" or "updated", and the stored id if any."""
+
+    statuses: list[str]
+    existing_ids: list[str | None]
+
+
+def plan_add(phones: list[str], stored: Mapping[str, str], policy: str) -> AddPlan:
+    """Decide each element's fate, or raise DuplicatesFound.
+
+    A number repeated inside the batch is refused under every policy; a
+    number already stored is refused only under "error".
+    """
+    duplicates = find_duplicates(phones, stored)
+    refused = [d for d in duplicates if policy == "error" or "duplicate_of_index" in d]
+    if refused:
+        raise DuplicatesFound(refused)
+    kept = "skipped" if policy == "skip" else "updated"
+    return AddPlan(
+        statuses=[kept if phone in stored else "created" for phone in phones],
+        existing_ids=[stored.get(phone) for phone in phones],
+    )
+
+
+class DuplicatesFound(ValueError):
+    def __init__(self, duplicates: list[dict[str, Any]]) -> None:
+        super().__init__("duplicates")
+        self.duplicates = duplicates
+
+
+# --- updating -----------------------------------------------------------------
+
+REQUIRED_FIELDS = frozenset({"phone_no", "first_name", "last_name"})
+
+
+@dataclass(frozen=True, slots=True)
+class ContactPatch:
+    """The changes to one stored contact: field → new value (None clears it)."""
+
+    contact_id: str
+    changes: dict[str, Any]
+
+
+def parse_update_batch(
+    value: Any, *, default_region: str | None
+) -> tuple[list[ContactPatch], list[Problem]]:
+    """Check every element of an update's `contacts`; return the patches and every problem."""
+    try:
+        items = batch_items(value, field="contacts")
+    except InvalidBatch as exc:
+        return [], [exc.problem]
+    rules = _field_rules(default_region)
+    patches: list[ContactPatch] = []
+    problems: list[Problem] = []
+    first_index: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            problems.append(Problem("contacts", "must be a JSON object", index))
+            continue
+        item_problems = [
+            Problem(key, "unknown field", index)
+            for key in item
+            if key not in rules and key != "contact_id"
+        ]
+        contact_id = None
+        try:
+            contact_id = parse_contact_id(item.get("contact_id"))
+        except FieldInvalid as exc:
+            item_problems.append(Problem("contact_id", exc.msg, index))
+        if contact_id is not None and contact_id in first_index:
+            item_problems.append(
+                Problem(
+                    "contact_id", f"appears twice (first at index {first_index[contact_id]})", index
+                )
+            )
+        elif contact_id is not None:
+            first_index[contact_id] = index
+        changes: dict[str, Any] = {}
+        for field, rule in rules.items():
+            if field not in item:
+                continue
+            if field in REQUIRED_FIELDS and is_absent(item[field]):
+                item_problems.append(Problem(field, "is required and cannot be cleared", index))
+                continue
+            try:
+                changes[field] = rule(item[field])
+            except FieldInvalid as exc:
+                item_problems.append(Problem(field, exc.msg, index))
+        problems.extend(item_problems)
+        if not item_problems and contact_id is not None:
+            patches.append(ContactPatch(contact_id, changes))
+    return patches, problems
+
+
+def find_update_duplicates(
+    patches: list[ContactPatch], holders: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """Elements whose new number another contact holds, or an earlier element also takes.
+
+    `holders` maps a stored number to the contact holding it; a contact
+    keeping its own number is no conflict.
+    """
+    first_index: dict[str, int] = {}
+    duplicates: list[dict[str, Any]] = []
+    for index, patch in enumerate(patches):
+        phone = patch.changes.get("phone_no")
+        if phone is None:
+            continue
+        holder = holders.get(phone)
+        if holder is not None and holder != patch.contact_id:
+            duplicates.append({"index": index, "phone_no": phone, "contact_id": holder})
+        elif phone in first_index:
+            duplicates.append(
+                {"index": index, "phone_no": phone, "duplicate_of_index": first_index[phone]}
+            )
+        else:
+            first_index[phone] = index
+    return duplicates
+
+
+# --- deleting -----------------------------------------------------------------
+
+
+def parse_contact_ids(value: Any) -> tuple[list[str], list[Problem]]:
+    """The distinct ids of a delete's `contact_ids`, and a problem for each malformed one."""
+    try:
+        items = batch_items(value, field="contact_ids")
+    except InvalidBatch as exc:
+        return [], [exc.problem]
+    ids: dict[str, None] = {}
+    problems: list[Problem] = []
+    for index, item in enumerate(items):
+        try:
+            ids[parse_contact_id(item)] = None
+        except FieldInvalid as exc:
+            problems.append(Problem("contact_ids", exc.msg, index))
+    return list(ids), problems

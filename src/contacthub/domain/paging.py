@@ -1,26 +1,31 @@
-"""Pages of contacts: the `limit`, and the opaque `page_state` cursor.
+"""Pages of contacts: the `limit`, the `search`, and the sealed `page_state` cursor.
 
 The cursor carries the position of the last contact of a page in creation
 order, so the next page starts strictly after it (keyset paging): contacts
-added or deleted meanwhile never shift the contacts that stay.
+added or deleted meanwhile never shift the contacts that stay. It is sealed
+(encrypted and authenticated) with the server's own key, so that a client
+can neither forge one, nor use one issued to another organization or for
+another search, nor read from it anything about other organizations.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+from cryptography.fernet import Fernet, InvalidToken
+
 from contacthub.domain.contacts import parse_contact_id
 from contacthub.domain.fields import FieldInvalid, integer_in_range, is_absent
+from contacthub.domain.search import SearchTerm, parse_search
 from contacthub.errors import Problem
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
-_CURSOR_PREFIX = "c1:"
-_MAX_CURSOR_LENGTH = 128
-_MAX_POSITION = 2**63 - 1  # the largest BIGINT
+_MAX_CURSOR_LENGTH = 512
+_NOT_ISSUED = "is not a page_state this server issued for this search"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,37 +35,43 @@ class PageRequest:
     contact_id: str | None = None
     limit: int = DEFAULT_LIMIT
     after: int = 0
+    search: SearchTerm | None = None
 
 
-def encode_page_state(position: int) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{position}".encode()).decode().rstrip("=")
+class PageStateCodec:
+    """Seals and opens page_state cursors with one key, shared by all server processes."""
+
+    def __init__(self, key: str) -> None:
+        self._fernet = Fernet(key.encode("ascii"))
+
+    def seal(self, *, app_id: int, search: SearchTerm | None, position: int) -> str:
+        payload = orjson.dumps([app_id, _search_digest(search), position])
+        return self._fernet.encrypt(payload).decode("ascii")
+
+    def open(self, value: Any, *, app_id: int, search: SearchTerm | None) -> int:
+        if not isinstance(value, str):
+            raise FieldInvalid("must be a string or null")
+        if len(value) > _MAX_CURSOR_LENGTH or not value.isascii():
+            raise FieldInvalid(_NOT_ISSUED)
+        try:
+            issued_app, issued_search, position = orjson.loads(self._fernet.decrypt(value))
+        except (InvalidToken, ValueError, TypeError):
+            raise FieldInvalid(_NOT_ISSUED) from None
+        if issued_app != app_id or issued_search != _search_digest(search):
+            raise FieldInvalid(_NOT_ISSUED)
+        return int(position)
 
 
-def decode_page_state(value: Any) -> int:
-    """The position a page_state carries; anything the server could not have issued is refused."""
-    if not isinstance(value, str):
-        raise FieldInvalid("must be a string or null")
-    position = _position(value) if len(value) <= _MAX_CURSOR_LENGTH else None
-    # Re-encoding must give the input back: this refuses stray characters that
-    # a lenient base64 decoder would skip, and positions no row can have.
-    if position is None or position > _MAX_POSITION or encode_page_state(position) != value:
-        raise FieldInvalid("is not a page_state this server issued")
-    return position
+def _search_digest(search: SearchTerm | None) -> str:
+    if search is None:
+        return ""
+    return hashlib.sha256(search.folded.encode()).hexdigest()[:16]
 
 
-def _position(value: str) -> int | None:
-    try:
-        text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    digits = text.removeprefix(_CURSOR_PREFIX)
-    if digits == text or not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
-        return None
-    return int(digits)
-
-
-def parse_page_request(body: dict[str, Any]) -> tuple[PageRequest, list[Problem]]:
-    """Read `contact_id`, `limit` and `page_state`; with a contact id the others are ignored."""
+def parse_page_request(
+    body: dict[str, Any], *, codec: PageStateCodec, app_id: int
+) -> tuple[PageRequest, list[Problem]]:
+    """Read `contact_id`, `limit`, `search` and `page_state`; a contact id overrides the rest."""
     problems: list[Problem] = []
     if not is_absent(body.get("contact_id")):
         try:
@@ -74,10 +85,18 @@ def parse_page_request(body: dict[str, Any]) -> tuple[PageRequest, list[Problem]
             limit = integer_in_range(body["limit"], low=1, high=MAX_LIMIT)
         except FieldInvalid as exc:
             problems.append(Problem("limit", exc.msg))
+    search = None
+    search_ok = True
+    try:
+        search = parse_search(body.get("search"))
+    except FieldInvalid as exc:
+        problems.append(Problem("search", exc.msg))
+        search_ok = False
     after = 0
-    if not is_absent(body.get("page_state")):
+    # A cursor is bound to its search, so it can only be judged beside a valid one.
+    if not is_absent(body.get("page_state")) and search_ok:
         try:
-            after = decode_page_state(body["page_state"])
+            after = codec.open(body["page_state"], app_id=app_id, search=search)
         except FieldInvalid as exc:
             problems.append(Problem("page_state", exc.msg))
-    return PageRequest(limit=limit, after=after), problems
+    return PageRequest(limit=limit, after=after, search=search), problems

@@ -1,4 +1,4 @@
-"""Adding and reading an organization's contacts."""
+"""Adding, reading, updating and deleting an organization's contacts."""
 
 from __future__ import annotations
 
@@ -8,12 +8,30 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping
 
 from contacthub.clock import now_ms
-from contacthub.domain.contacts import ContactDraft, find_duplicates, parse_contact_batch
-from contacthub.domain.paging import PageRequest, encode_page_state, parse_page_request
-from contacthub.errors import DuplicateContacts, InvalidRequest
+from contacthub.domain.contacts import (
+    CONTACT_FIELDS,
+    ContactDraft,
+    DuplicatesFound,
+    find_update_duplicates,
+    parse_add_options,
+    parse_contact_batch,
+    parse_contact_ids,
+    parse_update_batch,
+    plan_add,
+)
+from contacthub.domain.paging import PageRequest, PageStateCodec, parse_page_request
+from contacthub.errors import DuplicateContacts, InvalidRequest, Problem
 from contacthub.storage import contacts
-from contacthub.storage.contacts import NewContact
 from contacthub.storage.users import Principal
+
+
+@dataclass(frozen=True, slots=True)
+class AddedContacts:
+    """One entry per input element, in input order; ids are None for a dry run's new contacts."""
+
+    entries: list[dict[str, Any]]
+    skipped: list[int]
+    validate_only: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,70 +41,173 @@ class ContactPage:
     page_state: str | None
 
 
-def check_new_contacts(principal: Principal, body: dict[str, Any]) -> list[ContactDraft]:
-    """Every field rule on `contacts`, before any database work; raises with every problem."""
+def _raise_if(problems: list[Problem]) -> None:
+    if problems:
+        raise InvalidRequest(problems)
+
+
+def add(connection: Connection, principal: Principal, body: dict[str, Any]) -> AddedContacts:
+    """Apply `v3/contact/add` whole, or raise: nothing is written unless everything is."""
+    options, option_problems = parse_add_options(body)
     drafts, problems = parse_contact_batch(
         body.get("contacts"), default_region=principal.default_region
     )
-    if problems:
-        raise InvalidRequest(problems)
-    return drafts
+    _raise_if(option_problems + problems)
 
-
-def add(
-    connection: Connection, principal: Principal, drafts: list[ContactDraft]
-) -> list[NewContact]:
-    """Store the whole batch, or nothing if any number is repeated or already stored."""
     phones = [draft.phone_no for draft in drafts]
     stored = contacts.ids_by_phone(connection, app_id=principal.app_id, phones=phones)
-    duplicates = find_duplicates(phones, stored)
-    if duplicates:
-        raise DuplicateContacts(duplicates)
-    created = contacts.insert_new(
-        connection, app_id=principal.app_id, drafts=drafts, now_ms=now_ms()
-    )
-    if len(created) < len(drafts):
+    try:
+        plan = plan_add(phones, stored, options.on_duplicate)
+    except DuplicatesFound as found:
+        raise DuplicateContacts(found.duplicates) from None
+    if options.validate_only:
+        entries = [
+            {"phone_no": phone, "status": status}
+            for phone, status in zip(phones, plan.statuses, strict=True)
+        ]
+        return AddedContacts(entries, _skipped(plan.statuses), validate_only=True)
+
+    now = now_ms()
+    to_create = [d for d, status in zip(drafts, plan.statuses, strict=True) if status == "created"]
+    created = contacts.insert_new(connection, app_id=principal.app_id, drafts=to_create, now_ms=now)
+    if len(created) < len(to_create):
         # Another request stored some of these numbers after our look-up: the
         # unique index kept them out, and the winners are committed and visible
-        # now. Raising rolls back the rows of this batch that did go in.
-        taken = set(phones).difference(contact.phone_no for contact in created)
-        stored = contacts.ids_by_phone(connection, app_id=principal.app_id, phones=list(taken))
-        raise DuplicateContacts(find_duplicates(phones, stored))
-    return created
+        # now. Decide again knowing them; under "error" raising rolls back the
+        # rows of this batch that did go in.
+        taken = {d.phone_no for d in to_create} - {c.phone_no for c in created}
+        stored |= contacts.ids_by_phone(connection, app_id=principal.app_id, phones=taken)
+        try:
+            plan = plan_add(phones, stored, options.on_duplicate)
+        except DuplicatesFound as found:
+            raise DuplicateContacts(found.duplicates) from None
+    new_ids = {contact.phone_no: contact.contact_id for contact in created}
+
+    if options.on_duplicate == "update":
+        upserts = [
+            d for d, status in zip(drafts, plan.statuses, strict=True) if status == "updated"
+        ]
+        _upsert(connection, principal, upserts, stored, now)
+    entries = [
+        {"contact_id": new_ids.get(phone) or stored[phone], "phone_no": phone, "status": status}
+        for phone, status in zip(phones, plan.statuses, strict=True)
+    ]
+    return AddedContacts(entries, _skipped(plan.statuses), validate_only=False)
 
 
-def check_page_request(body: dict[str, Any]) -> PageRequest:
-    request, problems = parse_page_request(body)
-    if problems:
-        raise InvalidRequest(problems)
+def _skipped(statuses: list[str]) -> list[int]:
+    return [index for index, status in enumerate(statuses) if status == "skipped"]
+
+
+def _upsert(
+    connection: Connection,
+    principal: Principal,
+    drafts: list[ContactDraft],
+    stored: dict[str, str],
+    now: int,
+) -> None:
+    """Give stored contacts the fields each draft names; fields it leaves out stay as they are."""
+    if not drafts:
+        return
+    ids = [stored[draft.phone_no] for draft in drafts]
+    current = contacts.get_many(connection, app_id=principal.app_id, contact_ids=ids)
+    changed = [
+        {
+            **{field: current[contact_id][field] for field in CONTACT_FIELDS},
+            **{field: getattr(draft, field) for field in CONTACT_FIELDS if field in draft.given},
+            "contact_id": contact_id,
+        }
+        for draft, contact_id in zip(drafts, ids, strict=True)
+    ]
+    # The phone number is the key the contact was found by, so it cannot collide.
+    contacts.replace_fields(connection, app_id=principal.app_id, changed=changed, now_ms=now)
+
+
+def update(connection: Connection, principal: Principal, body: dict[str, Any]) -> int:
+    """Apply `v3/contact/update` whole, or raise; returns how many contacts changed."""
+    patches, problems = parse_update_batch(
+        body.get("contacts"), default_region=principal.default_region
+    )
+    _raise_if(problems)
+    current = contacts.get_many(
+        connection, app_id=principal.app_id, contact_ids=[p.contact_id for p in patches]
+    )
+    _raise_if(
+        [
+            Problem("contact_id", "no such contact in this organization", index)
+            for index, patch in enumerate(patches)
+            if patch.contact_id not in current
+        ]
+    )
+    new_phones = [p.changes["phone_no"] for p in patches if "phone_no" in p.changes]
+    holders = contacts.ids_by_phone(connection, app_id=principal.app_id, phones=new_phones)
+    duplicates = find_update_duplicates(patches, holders)
+    if duplicates:
+        raise DuplicateContacts(duplicates)
+    changed = [
+        {
+            **{field: current[patch.contact_id][field] for field in CONTACT_FIELDS},
+            **patch.changes,
+            "contact_id": patch.contact_id,
+        }
+        for patch in patches
+    ]
+    if not contacts.replace_fields(
+        connection, app_id=principal.app_id, changed=changed, now_ms=now_ms()
+    ):
+        # A racing request took one of the new numbers after our look-up.
+        holders = contacts.ids_by_phone(connection, app_id=principal.app_id, phones=new_phones)
+        raise DuplicateContacts(find_update_duplicates(patches, holders))
+    return len(changed)
+
+
+def delete(connection: Connection, principal: Principal, body: dict[str, Any]) -> int:
+    """Apply `v3/contact/delete`; ids that match nothing in the organization are ignored."""
+    ids, problems = parse_contact_ids(body.get("contact_ids"))
+    _raise_if(problems)
+    return contacts.delete_many(connection, app_id=principal.app_id, contact_ids=ids)
+
+
+def check_page_request(
+    principal: Principal, body: dict[str, Any], codec: PageStateCodec
+) -> PageRequest:
+    request, problems = parse_page_request(body, codec=codec, app_id=principal.app_id)
+    _raise_if(problems)
     return request
 
 
-def get(connection: Connection, principal: Principal, request: PageRequest) -> ContactPage:
-    total = contacts.count(connection, app_id=principal.app_id)
+def get(
+    connection: Connection, principal: Principal, request: PageRequest, codec: PageStateCodec
+) -> ContactPage:
+    app_id = principal.app_id
     if request.contact_id is not None:
-        row = contacts.get(connection, app_id=principal.app_id, contact_id=request.contact_id)
+        row = contacts.get(connection, app_id=app_id, contact_id=request.contact_id)
+        total = contacts.count(connection, app_id=app_id)
         return ContactPage([] if row is None else [_public(row)], total, None)
 
     # One row more than asked tells whether a next page exists without a second query.
     rows = contacts.page(
-        connection, app_id=principal.app_id, after=request.after, limit=request.limit + 1
+        connection,
+        app_id=app_id,
+        after=request.after,
+        limit=request.limit + 1,
+        search=request.search,
     )
     has_more = len(rows) > request.limit
     rows = rows[: request.limit]
-    page_state = encode_page_state(rows[-1]["seq"]) if has_more else None
+    page_state = (
+        codec.seal(app_id=app_id, search=request.search, position=rows[-1]["seq"])
+        if has_more
+        else None
+    )
+    total = contacts.count(connection, app_id=app_id, search=request.search)
     return ContactPage([_public(row) for row in rows], total, page_state)
 
 
 def _public(row: RowMapping) -> dict[str, Any]:
     return {
         "contact_id": str(row["contact_id"]),
-        "phone_no": row["phone_no"],
-        "first_name": row["first_name"],
-        "last_name": row["last_name"],
-        "email_id": row["email_id"],
-        "company": row["company"],
-        "job_title": row["job_title"],
+        **{field: row[field] for field in CONTACT_FIELDS},
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
     }

@@ -3,27 +3,42 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import uuid6
-from sqlalchemy import Connection, RowMapping, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    RowMapping,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy import exc as sa_exc
 
-from contacthub.domain.contacts import ContactDraft
+from contacthub.domain.contacts import CONTACT_FIELDS, ContactDraft
+from contacthub.domain.search import SearchTerm, prefix_upper_bound, search_keys
 from contacthub.storage.dialect import insert_ignoring_conflicts
 from contacthub.storage.tables import contacts
 
 _PUBLIC_COLUMNS = (
     contacts.c.seq,
     contacts.c.contact_id,
-    contacts.c.phone_no,
-    contacts.c.first_name,
-    contacts.c.last_name,
-    contacts.c.email_id,
-    contacts.c.company,
-    contacts.c.job_title,
+    *(contacts.c[field] for field in CONTACT_FIELDS),
     contacts.c.created_at,
     contacts.c.updated_at,
+)
+_PREFIX_KEYS = (
+    contacts.c.first_name_key,
+    contacts.c.last_name_key,
+    contacts.c.company_key,
+    contacts.c.email_key,
+    contacts.c.email_domain_key,
 )
 
 
@@ -33,7 +48,20 @@ class NewContact:
     phone_no: str
 
 
-def ids_by_phone(connection: Connection, *, app_id: int, phones: Sequence[str]) -> dict[str, str]:
+def _stored_values(fields: dict[str, Any]) -> dict[str, Any]:
+    """A contact's fields plus the search keys derived from them."""
+    return {
+        **fields,
+        **search_keys(
+            first_name=fields["first_name"],
+            last_name=fields["last_name"],
+            company=fields["company"],
+            email_id=fields["email_id"],
+        ),
+    }
+
+
+def ids_by_phone(connection: Connection, *, app_id: int, phones: Iterable[str]) -> dict[str, str]:
     """The stored contacts among `phones`: number → contact id."""
     rows = connection.execute(
         select(contacts.c.phone_no, contacts.c.contact_id).where(
@@ -51,18 +79,15 @@ def insert_new(
     A draft whose number is already stored is left out rather than failing the
     statement; the caller decides whether the transaction may stand.
     """
+    if not drafts:
+        return []
     rows = [
         {
             "contact_id": uuid6.uuid7(),
             "app_id": app_id,
-            "phone_no": draft.phone_no,
-            "first_name": draft.first_name,
-            "last_name": draft.last_name,
-            "email_id": draft.email_id,
-            "company": draft.company,
-            "job_title": draft.job_title,
             "created_at": now_ms,
             "updated_at": now_ms,
+            **_stored_values({field: getattr(draft, field) for field in CONTACT_FIELDS}),
         }
         for draft in drafts
     ]
@@ -80,31 +105,99 @@ def insert_new(
     ]
 
 
-def get(connection: Connection, *, app_id: int, contact_id: str) -> RowMapping | None:
-    return (
-        connection.execute(
-            select(*_PUBLIC_COLUMNS).where(
-                contacts.c.app_id == app_id, contacts.c.contact_id == uuid.UUID(contact_id)
-            )
+def get_many(
+    connection: Connection, *, app_id: int, contact_ids: Iterable[str]
+) -> dict[str, RowMapping]:
+    """The organization's contacts among `contact_ids`, by id; others' are simply absent."""
+    rows = connection.execute(
+        select(*_PUBLIC_COLUMNS).where(
+            contacts.c.app_id == app_id,
+            contacts.c.contact_id.in_([uuid.UUID(contact_id) for contact_id in contact_ids]),
         )
-        .mappings()
-        .first()
+    ).mappings()
+    return {str(row["contact_id"]): row for row in rows}
+
+
+def replace_fields(
+    connection: Connection, *, app_id: int, changed: Sequence[dict[str, Any]], now_ms: int
+) -> bool:
+    """Write each contact's full new field values; False if a unique number was taken meanwhile.
+
+    Each dict holds `contact_id` and every contact field. On False nothing of
+    this call stands (it ran in a savepoint), and the caller answers 409.
+    """
+    if not changed:
+        return True
+    statement = (
+        contacts.update()
+        .where(contacts.c.app_id == app_id, contacts.c.contact_id == bindparam("match_id"))
+        .values(
+            {
+                column: bindparam(column)
+                for column in (*CONTACT_FIELDS, *(key.name for key in _PREFIX_KEYS))
+            },
+            updated_at=now_ms,
+        )
     )
+    parameters = [
+        {
+            "match_id": uuid.UUID(values["contact_id"]),
+            **_stored_values({field: values[field] for field in CONTACT_FIELDS}),
+        }
+        for values in changed
+    ]
+    try:
+        with connection.begin_nested():
+            connection.execute(statement, parameters)
+    except sa_exc.IntegrityError:
+        return False
+    return True
 
 
-def page(connection: Connection, *, app_id: int, after: int, limit: int) -> list[RowMapping]:
-    """Up to `limit` contacts created after position `after`, in creation order."""
+def delete_many(connection: Connection, *, app_id: int, contact_ids: Sequence[str]) -> int:
+    result = connection.execute(
+        delete(contacts).where(
+            contacts.c.app_id == app_id,
+            contacts.c.contact_id.in_([uuid.UUID(contact_id) for contact_id in contact_ids]),
+        )
+    )
+    return int(result.rowcount)
+
+
+def _matching(app_id: int, search: SearchTerm | None) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [contacts.c.app_id == app_id]
+    if search is None:
+        return conditions
+    bound = prefix_upper_bound(search.folded)
+    alternatives: list[ColumnElement[bool]] = [
+        and_(key >= search.folded, key < bound) if bound is not None else key >= search.folded
+        for key in _PREFIX_KEYS
+    ]
+    if search.digits:
+        alternatives.append(contacts.c.phone_no.contains(search.digits))
+    conditions.append(or_(*alternatives))
+    return conditions
+
+
+def get(connection: Connection, *, app_id: int, contact_id: str) -> RowMapping | None:
+    return get_many(connection, app_id=app_id, contact_ids=[contact_id]).get(contact_id)
+
+
+def page(
+    connection: Connection, *, app_id: int, after: int, limit: int, search: SearchTerm | None
+) -> list[RowMapping]:
+    """Up to `limit` matching contacts created after position `after`, in creation order."""
     return list(
         connection.execute(
             select(*_PUBLIC_COLUMNS)
-            .where(contacts.c.app_id == app_id, contacts.c.seq > after)
+            .where(*_matching(app_id, search), contacts.c.seq > after)
             .order_by(contacts.c.seq)
             .limit(limit)
         ).mappings()
     )
 
 
-def count(connection: Connection, *, app_id: int) -> int:
+def count(connection: Connection, *, app_id: int, search: SearchTerm | None = None) -> int:
     return connection.execute(
-        select(func.count()).select_from(contacts).where(contacts.c.app_id == app_id)
+        select(func.count()).select_from(contacts).where(*_matching(app_id, search))
     ).scalar_one()

@@ -15,8 +15,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     Uuid,
 )
+from sqlalchemy.dialects import postgresql
 
 metadata = MetaData(
     naming_convention={
@@ -31,6 +33,7 @@ metadata = MetaData(
 # SQLite makes only an INTEGER PRIMARY KEY an alias of its rowid (and so
 # auto-incrementing and append-only); BIGINT there would be a plain column.
 Serial = BigInteger().with_variant(Integer(), "sqlite")
+SearchKey = String(320).with_variant(postgresql.VARCHAR(320, collation="C"), "postgresql")
 
 apps = Table(
     "apps",
@@ -95,7 +98,45 @@ contacts = Table(
     Column("job_title", String(200)),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # Case-folded copies that searches compare against by prefix, with a
+    # byte-order collation so that an index answers `>= prefix AND < bound`.
+    Column("first_name_key", SearchKey),
+    Column("last_name_key", SearchKey),
+    Column("company_key", SearchKey),
+    Column("email_key", SearchKey),
+    Column("email_domain_key", SearchKey),
     # The duplicate rule itself: one number per organization, whoever races.
     Index("uq_contacts_app_id_phone_no", "app_id", "phone_no", unique=True),
     Index("ix_contacts_app_id_seq", "app_id", "seq"),
+    *(
+        Index(f"ix_contacts_app_id_{key}", "app_id", key)
+        for key in (
+            "first_name_key",
+            "last_name_key",
+            "company_key",
+            "email_key",
+            "email_domain_key",
+        )
+    ),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("path", String(64), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_digest", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response_body", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False, index=True),
+)
+
+# Secrets the server makes for itself at its first migration, shared by all of
+# its processes: the key that seals page_state cursors.
+instance_secrets = Table(
+    "instance_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(255), nullable=False),
 )

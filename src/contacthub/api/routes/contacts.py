@@ -1,28 +1,37 @@
-"""`v3/contact/add` and `v3/contact/get`."""
+"""`v3/contact/add`, `get`, `update` and `delete`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
+from contacthub.api import idempotency
 from contacthub.api.body import read_json_object
 from contacthub.api.context import AppContext, context_of
+from contacthub.api.metrics import record_contacts_written
 from contacthub.api.openapi import request_body, responses
 from contacthub.api.responses import JSONResponse
 from contacthub.api.schemas import (
     ContactAddRequest,
     ContactAddResponse,
+    ContactDeleteRequest,
+    ContactDeleteResponse,
     ContactGetRequest,
     ContactGetResponse,
+    ContactUpdateRequest,
+    ContactUpdateResponse,
 )
 from contacthub.domain.credentials import user_token
 from contacthub.services import contacts as contacts_service
 from contacthub.storage.users import Principal
 
 router = APIRouter(tags=["contacts"])
+
+ADD_PATH = "/v3/contact/add"
 
 
 async def _authenticated(request: Request) -> tuple[AppContext, dict[str, Any], Principal]:
@@ -33,8 +42,23 @@ async def _authenticated(request: Request) -> tuple[AppContext, dict[str, Any], 
     return context, body, await context.authenticate(token)
 
 
+def _add_answer(added: contacts_service.AddedContacts) -> dict[str, Any]:
+    return {
+        "code": 200,
+        "msg": "Contacts are valid" if added.validate_only else "Contact added successfully",
+        "contacts": added.entries,
+        "skipped": added.skipped,
+    }
+
+
+def _count_written(answer: dict[str, Any]) -> None:
+    """Count what a committed, non-dry-run add wrote."""
+    for status in ("created", "updated"):
+        record_contacts_written(status, sum(e["status"] == status for e in answer["contacts"]))
+
+
 @router.post(
-    "/v3/contact/add",
+    ADD_PATH,
     operation_id="addContacts",
     summary="Add 1 to 100 contacts to the organization, all or nothing",
     responses=responses(ContactAddResponse, 400, 404, 409, 413),
@@ -42,35 +66,70 @@ async def _authenticated(request: Request) -> tuple[AppContext, dict[str, Any], 
 )
 async def add_contacts(request: Request) -> Response:
     context, body, principal = await _authenticated(request)
-    drafts = contacts_service.check_new_contacts(principal, body)
-    created = await context.writing(contacts_service.add, principal, drafts)
-    return JSONResponse(
-        {
-            "code": 200,
-            "msg": "Contact added successfully",
-            "contacts": [
-                {
-                    "contact_id": contact.contact_id,
-                    "phone_no": contact.phone_no,
-                    "status": "created",
-                }
-                for contact in created
-            ],
-        }
+    key = idempotency.parse_key(request.headers.get(idempotency.HEADER))
+    # A dry run writes nothing, so there is nothing to keep for it.
+    if key is None or body.get("validate_only") is True:
+        added = await context.writing(contacts_service.add, principal, body)
+        if not added.validate_only:
+            _count_written(_add_answer(added))
+        return JSONResponse(_add_answer(added))
+
+    def add_once(connection: Connection) -> dict[str, Any]:
+        return _add_answer(contacts_service.add(connection, principal, body))
+
+    answer = await context.writing(
+        idempotency.run_once,
+        principal=principal,
+        path=ADD_PATH,
+        key=key,
+        body=body,
+        apply=add_once,
     )
+    if answer.status == 200 and not answer.replayed:
+        _count_written(answer.body)
+    return answer.response()
 
 
 @router.post(
     "/v3/contact/get",
     operation_id="getContacts",
-    summary="Read one contact by id, or a page of contacts in creation order",
+    summary="Read one contact by id, or a page of contacts in creation order, optionally searched",
     responses=responses(ContactGetResponse, 400, 404, 413),
     openapi_extra=request_body(ContactGetRequest),
 )
 async def get_contacts(request: Request) -> Response:
     context, body, principal = await _authenticated(request)
-    page_request = contacts_service.check_page_request(body)
-    page = await context.reading(contacts_service.get, principal, page_request)
+    codec = await context.page_state_codec()
+    page_request = contacts_service.check_page_request(principal, body, codec)
+    page = await context.reading(contacts_service.get, principal, page_request, codec)
     return JSONResponse(
         {"code": 200, "contacts": page.contacts, "count": page.count, "page_state": page.page_state}
     )
+
+
+@router.post(
+    "/v3/contact/update",
+    operation_id="updateContacts",
+    summary="Change 1 to 100 contacts, all or nothing",
+    responses=responses(ContactUpdateResponse, 400, 404, 409, 413),
+    openapi_extra=request_body(ContactUpdateRequest),
+)
+async def update_contacts(request: Request) -> Response:
+    context, body, principal = await _authenticated(request)
+    updated = await context.writing(contacts_service.update, principal, body)
+    record_contacts_written("updated", updated)
+    return JSONResponse({"code": 200, "msg": "Contacts updated successfully", "updated": updated})
+
+
+@router.post(
+    "/v3/contact/delete",
+    operation_id="deleteContacts",
+    summary="Delete 1 to 100 contacts by id; ids that match nothing are ignored",
+    responses=responses(ContactDeleteResponse, 400, 404, 413),
+    openapi_extra=request_body(ContactDeleteRequest),
+)
+async def delete_contacts(request: Request) -> Response:
+    context, body, principal = await _authenticated(request)
+    deleted = await context.writing(contacts_service.delete, principal, body)
+    record_contacts_written("deleted", deleted)
+    return JSONResponse({"code": 200, "msg": "Contacts Deleted Successfully", "deleted": deleted})

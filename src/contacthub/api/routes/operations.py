@@ -1,12 +1,14 @@
-"""Health and readiness, for load balancers and orchestrators."""
+"""Health, readiness and metrics, for load balancers, orchestrators and Prometheus."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from contacthub.api import metrics
 from contacthub.api.context import context_of
 from contacthub.api.responses import JSONResponse, error_response
 from contacthub.api.schemas import ErrorResponse, Health
@@ -28,3 +30,21 @@ async def ready(request: Request) -> Response:
     if await run_in_threadpool(context_of(request).database.ping):
         return JSONResponse({"status": "ok"})
     return error_response(503, "Database unavailable")
+
+
+@router.get(
+    "/metrics",
+    operation_id="metrics",
+    summary="Prometheus metrics: requests, latency, contacts written",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The Prometheus text exposition format",
+            "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def metrics_text() -> Response:
+    # With several workers this reads every worker's file: keep it off the event loop.
+    body = await run_in_threadpool(metrics.exposition)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
