@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import Org, contact
@@ -90,3 +91,52 @@ def test_hostile_authorization_headers(org: Org, header: str) -> None:
         "/v3/contact/get", json={}, headers={"Authorization": header.encode("utf-8")}
     )
     assert_client_error_or_success(response, header[:40])
+
+
+@pytest.mark.parametrize("field", ["on_duplicate", "validate_only"])
+def test_hostile_add_options(org: Org, field: str) -> None:
+    for n, value in enumerate(HOSTILE_VALUES):
+        response = org.add([contact(f"9194100{n:05d}")], **{field: value})
+        assert_client_error_or_success(response, f"{field}={value!r:.60}")
+
+
+def test_hostile_search(org: Org) -> None:
+    org.add([contact("919410099999", email_id="a@b.example")])
+    for value in HOSTILE_VALUES:
+        assert_client_error_or_success(org.get(search=value), f"search={value!r:.60}")
+        assert_client_error_or_success(
+            org.get(search=value, page_state=value), f"search+page_state={value!r:.60}"
+        )
+
+
+@pytest.mark.parametrize("field", ["contact_id", *CONTACT_FIELDS])
+def test_hostile_update_fields(org: Org, field: str) -> None:
+    [added] = org.add([contact("919420000000")]).json()["contacts"]
+    for value in HOSTILE_VALUES:
+        item = {"contact_id": added["contact_id"], field: value}
+        response = org.post("/v3/contact/update", {"token": org.token, "contacts": [item]})
+        assert_client_error_or_success(response, f"{field}={value!r:.60}")
+
+
+def test_hostile_update_and_delete_batches(org: Org) -> None:
+    for value in HOSTILE_VALUES:
+        for path, field in (
+            ("/v3/contact/update", "contacts"),
+            ("/v3/contact/delete", "contact_ids"),
+        ):
+            for body_value in (value, [value]):
+                response = org.post(path, {"token": org.token, field: body_value})
+                assert_client_error_or_success(response, f"{path} {field}={body_value!r:.60}")
+
+
+def test_hostile_idempotency_keys(org: Org) -> None:
+    for n, key in enumerate(["", " x", "k" * 255, "k" * 256, "a\x7fb", "\u00ff", "ключ"]):
+        try:
+            response = org.client.post(
+                "/v3/contact/add",
+                json={"token": org.token, "contacts": [contact(f"9194300{n:05d}")]},
+                headers={"Idempotency-Key": key.encode("utf-8")},
+            )
+        except httpx.LocalProtocolError:
+            continue  # not even sendable as HTTP
+        assert_client_error_or_success(response, f"key={key!r:.40}")

@@ -133,10 +133,12 @@ def replace_fields(
         .where(contacts.c.app_id == app_id, contacts.c.contact_id == bindparam("match_id"))
         .values(
             {
-                column: bindparam(column)
-                for column in (*CONTACT_FIELDS, *(key.name for key in _PREFIX_KEYS))
-            },
-            updated_at=now_ms,
+                **{
+                    column: bindparam(column)
+                    for column in (*CONTACT_FIELDS, *(key.name for key in _PREFIX_KEYS))
+                },
+                "updated_at": now_ms,
+            }
         )
     )
     parameters = [
