@@ -337,8 +337,9 @@ def test_stored_and_repeated_duplicates_come_in_batch_order() -> None:
         {"index": 1, "phone_no": A, "contact_id": STORED_ID},
         {"index": 2, "phone_no": B, "contact_id": other_id},
         {"index": 3, "phone_no": C, "duplicate_of_index": 0},
-        {"index": 4, "phone_no": B, "contact_id": other_id},
-        {"index": 5, "phone_no": A, "contact_id": STORED_ID},
+        # Repeats point at the batch's first occurrence even for stored numbers.
+        {"index": 4, "phone_no": B, "duplicate_of_index": 2},
+        {"index": 5, "phone_no": A, "duplicate_of_index": 1},
     ]
 
 

@@ -105,3 +105,17 @@ def test_validate_only_answers_as_the_real_request_would_and_writes_nothing(org:
     assert [(c["phone_no"], c["status"]) for c in real.json()["contacts"]] == [
         (c["phone_no"], c["status"]) for c in dry.json()["contacts"]
     ]
+
+
+@pytest.mark.parametrize("policy", ["skip", "update"])
+def test_a_stored_number_repeated_in_the_batch_is_409_too(org: Org, policy: str) -> None:
+    existing = org.add([contact("919500000060")]).json()["contacts"][0]["contact_id"]
+    batch = [
+        contact("919500000061"),
+        contact("919500000060"),
+        contact("+91 95000 00060", last="I."),
+    ]
+    body = assert_envelope(org.add(batch, on_duplicate=policy), 409)
+    # Under skip and update the stored occurrence is no problem; the repeat is.
+    assert body["duplicates"] == [{"index": 2, "phone_no": "919500000060", "duplicate_of_index": 1}]
+    assert org.get(contact_id=existing).json()["contacts"][0]["last_name"] == "Doe"

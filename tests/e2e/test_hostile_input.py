@@ -130,7 +130,8 @@ def test_hostile_update_and_delete_batches(org: Org) -> None:
 
 
 def test_hostile_idempotency_keys(org: Org) -> None:
-    for n, key in enumerate(["", " x", "k" * 255, "k" * 256, "a\x7fb", "\u00ff", "ключ"]):
+    # (A DEL byte would be refused by the HTTP parser itself, before the app, in plain text.)
+    for n, key in enumerate(["", " x", "k" * 255, "k" * 256, "\u00ff", "ключ"]):
         try:
             response = org.client.post(
                 "/v3/contact/add",

@@ -52,6 +52,8 @@ def parse_key(value: str | None) -> str | None:
     """The header's key: 1 to 255 printable ASCII characters, or None when absent."""
     if value is None:
         return None
+    # Spaces around a header value are not part of it (RFC 9110, 5.5).
+    value = value.strip(" \t")
     if not 1 <= len(value) <= _MAX_KEY_LENGTH or not all(" " <= ch <= "~" for ch in value):
         raise InvalidRequest(
             [Problem(HEADER, f"must be 1 to {_MAX_KEY_LENGTH} printable ASCII characters")]

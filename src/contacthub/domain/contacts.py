@@ -106,14 +106,16 @@ def find_duplicates(phones: list[str], stored: Mapping[str, str]) -> list[dict[s
     first_index: dict[str, int] = {}
     duplicates: list[dict[str, Any]] = []
     for index, phone in enumerate(phones):
-        if phone in stored:
-            duplicates.append({"index": index, "phone_no": phone, "contact_id": stored[phone]})
-        elif phone in first_index:
+        # A repeat within the batch is named as such even when the number is
+        # also stored: under every policy it is what makes the batch a 409.
+        if phone in first_index:
             duplicates.append(
                 {"index": index, "phone_no": phone, "duplicate_of_index": first_index[phone]}
             )
-        else:
-            first_index[phone] = index
+            continue
+        first_index[phone] = index
+        if phone in stored:
+            duplicates.append({"index": index, "phone_no": phone, "contact_id": stored[phone]})
     return duplicates
 
 

@@ -124,7 +124,7 @@ def _upsert(
 
 
 def update(connection: Connection, principal: Principal, body: dict[str, Any]) -> int:
-    """Apply `v3/contact/update` whole, or raise; returns how many contacts changed."""
+    """Apply `v3/contact/update` whole, or raise; returns how many contacts it updated."""
     patches, problems = parse_update_batch(
         body.get("contacts"), default_region=principal.default_region
     )

@@ -33,7 +33,8 @@ metadata = MetaData(
 # SQLite makes only an INTEGER PRIMARY KEY an alias of its rowid (and so
 # auto-incrementing and append-only); BIGINT there would be a plain column.
 Serial = BigInteger().with_variant(Integer(), "sqlite")
-SearchKey = String(320).with_variant(postgresql.VARCHAR(320, collation="C"), "postgresql")
+# Text, not VARCHAR(n): case folding can make a string longer (ß → ss, ﬃ → ffi).
+SearchKey = Text().with_variant(postgresql.TEXT(collation="C"), "postgresql")
 
 apps = Table(
     "apps",

@@ -19,7 +19,8 @@ down_revision = "0001_initial_schema"
 branch_labels = None
 depends_on = None
 
-SearchKey = sa.String(320).with_variant(postgresql.VARCHAR(320, collation="C"), "postgresql")
+# Text, not VARCHAR(n): case folding can make a string longer (ß → ss, ﬃ → ffi).
+SearchKey = sa.Text().with_variant(postgresql.TEXT(collation="C"), "postgresql")
 KEYS = ("first_name_key", "last_name_key", "company_key", "email_key", "email_domain_key")
 
 
