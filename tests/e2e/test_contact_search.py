@@ -204,7 +204,8 @@ def test_a_long_company_that_folds_longer_is_stored_and_found(org: Org) -> None:
     response = org.add([contact("919200000102", company="ß" * 200)])
     assert response.status_code == 200, response.text
     [added] = response.json()["contacts"]
-    assert ids_of(search_all(org, "SS" * 150)) == [added["contact_id"]]
+    assert ids_of(search_all(org, "SS" * 50)) == [added["contact_id"]]
+    assert ids_of(search_all(org, "ß" * 100)) == [added["contact_id"]]
 
 
 def test_searches_see_updates_and_deletes(org: Org) -> None:

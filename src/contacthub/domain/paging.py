@@ -10,7 +10,10 @@ another search, nor read from it anything about other organizations.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +28,7 @@ from contacthub.errors import Problem
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 _MAX_CURSOR_LENGTH = 512
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 _NOT_ISSUED = "is not a page_state this server issued for this search"
 
 
@@ -51,7 +55,7 @@ class PageStateCodec:
     def open(self, value: Any, *, app_id: int, search: SearchTerm | None) -> int:
         if not isinstance(value, str):
             raise FieldInvalid("must be a string or null")
-        if len(value) > _MAX_CURSOR_LENGTH or not value.isascii():
+        if len(value) > _MAX_CURSOR_LENGTH or not _is_canonical_base64(value):
             raise FieldInvalid(_NOT_ISSUED)
         try:
             issued_app, issued_search, position = orjson.loads(self._fernet.decrypt(value))
@@ -60,6 +64,16 @@ class PageStateCodec:
         if issued_app != app_id or issued_search != _search_digest(search):
             raise FieldInvalid(_NOT_ISSUED)
         return int(position)
+
+
+def _is_canonical_base64(value: str) -> bool:
+    """Fernet's decoder skips stray characters and unused bits; an issued cursor has none."""
+    if not _BASE64URL.fullmatch(value):
+        return False
+    try:
+        return base64.urlsafe_b64encode(base64.urlsafe_b64decode(value)).decode() == value
+    except (binascii.Error, ValueError):
+        return False
 
 
 def _search_digest(search: SearchTerm | None) -> str:
