@@ -112,11 +112,10 @@ def _upsert(
     ids = [stored[draft.phone_no] for draft in drafts]
     current = contacts.get_many(connection, app_id=principal.app_id, contact_ids=ids)
     changed = [
-        {
-            **{field: current[contact_id][field] for field in CONTACT_FIELDS},
-            **{field: getattr(draft, field) for field in CONTACT_FIELDS if field in draft.given},
-            "contact_id": contact_id,
-        }
+        _merged(
+            current[contact_id],
+            {field: getattr(draft, field) for field in CONTACT_FIELDS if field in draft.given},
+        )
         for draft, contact_id in zip(drafts, ids, strict=True)
     ]
     # The phone number is the key the contact was found by, so it cannot collide.
@@ -144,14 +143,7 @@ def update(connection: Connection, principal: Principal, body: dict[str, Any]) -
     duplicates = find_update_duplicates(patches, holders)
     if duplicates:
         raise DuplicateContacts(duplicates)
-    changed = [
-        {
-            **{field: current[patch.contact_id][field] for field in CONTACT_FIELDS},
-            **patch.changes,
-            "contact_id": patch.contact_id,
-        }
-        for patch in patches
-    ]
+    changed = [_merged(current[patch.contact_id], patch.changes) for patch in patches]
     if not contacts.replace_fields(
         connection, app_id=principal.app_id, changed=changed, now_ms=now_ms()
     ):
@@ -159,6 +151,15 @@ def update(connection: Connection, principal: Principal, body: dict[str, Any]) -
         holders = contacts.ids_by_phone(connection, app_id=principal.app_id, phones=new_phones)
         raise DuplicateContacts(find_update_duplicates(patches, holders))
     return len(changed)
+
+
+def _merged(row: RowMapping, changes: dict[str, Any]) -> dict[str, Any]:
+    """A stored contact's id and fields, with `changes` applied."""
+    return {
+        **{field: row[field] for field in CONTACT_FIELDS},
+        **changes,
+        "contact_id": str(row["contact_id"]),
+    }
 
 
 def delete(connection: Connection, principal: Principal, body: dict[str, Any]) -> int:
