@@ -18,13 +18,14 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    update,
 )
 from sqlalchemy import exc as sa_exc
 
 from contacthub.domain.contacts import CONTACT_FIELDS, ContactDraft
 from contacthub.domain.search import SearchTerm, prefix_upper_bound, search_keys
 from contacthub.storage.dialect import insert_ignoring_conflicts
-from contacthub.storage.tables import contacts
+from contacthub.storage.tables import apps, contacts
 
 _PUBLIC_COLUMNS = (
     contacts.c.seq,
@@ -98,6 +99,7 @@ def insert_new(
             .returning(contacts.c.phone_no)
         ).scalars()
     )
+    _adjust_total(connection, app_id=app_id, delta=len(inserted))
     return [
         NewContact(str(row["contact_id"]), str(row["phone_no"]))
         for row in rows
@@ -163,7 +165,24 @@ def delete_many(connection: Connection, *, app_id: int, contact_ids: Sequence[st
             contacts.c.contact_id.in_([uuid.UUID(contact_id) for contact_id in contact_ids]),
         )
     )
-    return int(result.rowcount)
+    deleted = int(result.rowcount)
+    _adjust_total(connection, app_id=app_id, delta=-deleted)
+    return deleted
+
+
+def _adjust_total(connection: Connection, *, app_id: int, delta: int) -> None:
+    """Keep apps.contact_count with the rows, in the same transaction.
+
+    Called after the rows are written, so a transaction takes the app's row
+    lock last and holds it only until its commit: concurrent writers of one
+    organization queue there, and cannot deadlock on it.
+    """
+    if delta:
+        connection.execute(
+            update(apps)
+            .where(apps.c.id == app_id)
+            .values(contact_count=apps.c.contact_count + delta)
+        )
 
 
 def _matching(app_id: int, search: SearchTerm | None) -> list[ColumnElement[bool]]:
@@ -200,6 +219,12 @@ def page(
 
 
 def count(connection: Connection, *, app_id: int, search: SearchTerm | None = None) -> int:
+    """The organization's total (kept, not counted), or the number of search matches."""
+    if search is None:
+        total: int = connection.execute(
+            select(apps.c.contact_count).where(apps.c.id == app_id)
+        ).scalar_one()
+        return total
     return connection.execute(
         select(func.count()).select_from(contacts).where(*_matching(app_id, search))
     ).scalar_one()

@@ -53,7 +53,10 @@ def create_database_engine(
             max_overflow=pool_size,
             pool_pre_ping=True,
             pool_timeout=10,
-            connect_args={"connect_timeout": 5},
+            # No server-side prepared statements: PostgreSQL would then settle
+            # on one generic plan for every search, and a generic plan for a
+            # selective search reads the whole table (measured: 0.1 ms → 900 ms).
+            connect_args={"connect_timeout": 5, "prepare_threshold": None},
         )
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")
 

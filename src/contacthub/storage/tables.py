@@ -44,6 +44,9 @@ apps = Table(
     Column("secret_digest", String(64), nullable=False),
     Column("default_region", String(2)),
     Column("created_at", BigInteger, nullable=False),
+    # Kept by every add and delete in their own transaction, so that a page
+    # can tell the organization's total without counting a million rows.
+    Column("contact_count", BigInteger, nullable=False, server_default="0"),
 )
 
 users = Table(
