@@ -160,3 +160,30 @@ def test_a_replay_survives_a_server_restart(restartable: Server, tmp_path: Path)
     again = add_with_key(org, "durable", batch)
     assert again.headers[REPLAYED] == "true"
     assert again.json() == first.json()
+
+
+@pytest.fixture(scope="module")
+def two_workers(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = Server(database_url, env=SHARED_SERVER_ENV, workers=2)
+    running.start(tmp_path_factory.mktemp("idempotency-workers") / "server.log")
+    yield running
+    running.stop()
+
+
+def test_a_key_is_honoured_by_every_worker_process(two_workers: Server) -> None:
+    org = new_org(two_workers)
+    batch = [contact("919600000099")]
+    answers = []
+    for _ in range(6):  # new connections, so the requests spread over both workers
+        with httpx.Client(base_url=two_workers.url) as client:
+            answers.append(
+                client.post(
+                    "/v3/contact/add",
+                    json={"token": org.token, "contacts": batch},
+                    headers={"Idempotency-Key": "both-workers"},
+                )
+            )
+    assert [a.status_code for a in answers] == [200] * 6
+    assert sum(REPLAYED in a.headers for a in answers) == 5
+    assert len({a.text for a in answers}) == 1
+    assert org.get().json()["count"] == 1

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from contacthub.api.app import create_app
 from contacthub.config import Settings
-from tests.conftest import SHARED_SERVER_ENV, Org, Server
+from tests.conftest import SHARED_SERVER_ENV, Org, Server, contact
 
 REQUESTS = "contacthub_http_requests_total"
 BUCKETS = "contacthub_http_request_duration_seconds_bucket"
@@ -163,3 +163,25 @@ def test_metrics_are_summed_over_worker_processes(two_worker_server: Server) -> 
     for _ in range(5):
         after = requests_counted(scrape(url), "GET", "/healthz", 200)
         assert after - before >= 20
+
+
+def contacts_written(samples: Samples, operation: str) -> float:
+    return samples.get(("contacthub_contacts_written_total", (("operation", operation),)), 0.0)
+
+
+def test_contacts_written_counts_committed_writes_only(org: Org) -> None:
+    before = scrape(org.server.url)
+    added = org.add([contact("919700000001"), contact("919700000002")]).json()["contacts"]
+    org.add([contact("919700000001")])  # a 409 writes nothing
+    org.add([contact("919700000003")], validate_only=True)  # a dry run writes nothing
+    org.add([contact("919700000002", first="New")], on_duplicate="update")
+    org.post(
+        "/v3/contact/update",
+        {"token": org.token, "contacts": [{"contact_id": added[0]["contact_id"], "company": "X"}]},
+    )
+    org.post("/v3/contact/delete", {"token": org.token, "contact_ids": [added[1]["contact_id"]]})
+    after = scrape(org.server.url)
+    # Other tests may write meanwhile on a shared server; these are lower bounds.
+    assert contacts_written(after, "created") - contacts_written(before, "created") >= 2
+    assert contacts_written(after, "updated") - contacts_written(before, "updated") >= 2
+    assert contacts_written(after, "deleted") - contacts_written(before, "deleted") >= 1
