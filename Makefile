@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck bench bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: lint typecheck
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/add_batches.py
+
+# Needs PostgreSQL; CONTACTS (default 1000000) contacts in one organization.
+bench-search: $(VENV)/.installed
+	$(BIN)/python bench/search_pg.py --contacts $(or $(CONTACTS),1000000)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info
