@@ -504,3 +504,22 @@ def test_paging_while_contacts_are_added_and_deleted_sees_each_survivor_once(org
     # Everything not deleted is still there, and nothing else.
     alive = [i for i in kept + victims + added if i not in deleted]
     assert org.get().json()["count"] == len(alive)
+
+
+def test_a_contact_matching_on_several_fields_is_counted_once(org: Org) -> None:
+    org.add(
+        [
+            contact(
+                "919880000001", "Ravi", "Rao", email_id="ravi@rajput.example", company="Ra Ltd"
+            ),
+            contact("919880000002", "Ravi", "Kumar"),  # no company or e-mail: NULL keys
+            contact("919880000003", "Anil", "Menon", email_id="anil@ramco.example"),
+            contact("919880000004", "Anil", "Menon", company="Raheja"),
+            contact("919880000005", "Anil", "Menon"),
+        ]
+    )
+    body = org.get(search="ra", limit=100).json()
+    assert body["count"] == 4
+    assert len(body["contacts"]) == 4
+    assert org.get(search="98800000", limit=100).json()["count"] == 5
+    assert org.get(search="ra 98800000", limit=100).json()["count"] == 5
