@@ -93,11 +93,12 @@ def insert_new(
         }
         for draft in drafts
     ]
+    # An executemany of one cached statement: SQLAlchemy sends it as multi-row
+    # INSERTs ("insertmanyvalues") without compiling 1,500 parameters anew
+    # for every batch, which .values(rows) would (60 ms a batch, measured).
     inserted = set(
         connection.execute(
-            insert_ignoring_conflicts(connection, contacts)
-            .values(rows)
-            .returning(contacts.c.phone_no)
+            insert_ignoring_conflicts(connection, contacts).returning(contacts.c.phone_no), rows
         ).scalars()
     )
     _adjust_total(connection, app_id=app_id, delta=len(inserted))
