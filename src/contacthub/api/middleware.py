@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -63,6 +62,3 @@ def _request_id(scope: Scope) -> str:
             break
     return uuid.uuid4().hex
 
-
-def request_id_of(state: Any) -> str:
-    return str(getattr(state, "request_id", "-"))
