@@ -9,7 +9,6 @@ import pytest
 from contacthub.domain.contacts import (
     AddOptions,
     ContactPatch,
-    DuplicatesFound,
     find_update_duplicates,
     parse_add_options,
     parse_contact_batch,
@@ -17,7 +16,7 @@ from contacthub.domain.contacts import (
     parse_update_batch,
     plan_add,
 )
-from contacthub.errors import Problem
+from contacthub.errors import DuplicateContacts, Problem
 
 A = "0190a7b2-5c3e-7d4f-8a1b-2c3d4e5f6a7b"
 B = "0190a7b2-5c3e-7d4f-8a1b-2c3d4e5f6a7c"
@@ -47,7 +46,7 @@ def test_parse_add_options(body: dict, options: AddOptions, fields: list[str]) -
 def test_plan_under_each_policy() -> None:
     phones = ["911", "912"]
     stored = {"911": A}
-    with pytest.raises(DuplicatesFound) as caught:
+    with pytest.raises(DuplicateContacts) as caught:
         plan_add(phones, stored, "error")
     assert caught.value.duplicates == [{"index": 0, "phone_no": "911", "contact_id": A}]
     assert plan_add(phones, stored, "skip").statuses == ["skipped", "created"]
@@ -57,7 +56,7 @@ def test_plan_under_each_policy() -> None:
 
 @pytest.mark.parametrize("policy", ["error", "skip", "update"])
 def test_a_number_repeated_in_the_batch_is_refused_under_every_policy(policy: str) -> None:
-    with pytest.raises(DuplicatesFound) as caught:
+    with pytest.raises(DuplicateContacts) as caught:
         plan_add(["911", "912", "912"], {"911": A}, policy)
     repeated = {"index": 2, "phone_no": "912", "duplicate_of_index": 1}
     assert repeated in caught.value.duplicates

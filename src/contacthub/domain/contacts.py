@@ -10,7 +10,7 @@ from typing import Any
 from contacthub.domain.emails import normalise_email
 from contacthub.domain.fields import FieldInvalid, is_absent, optional_text, required_text
 from contacthub.domain.phones import normalise_phone
-from contacthub.errors import Problem
+from contacthub.errors import DuplicateContacts, Problem
 
 MAX_BATCH = 100
 NAME_MAX_LENGTH = 100
@@ -167,7 +167,7 @@ class AddPlan:
 
 
 def plan_add(phones: list[str], stored: Mapping[str, str], policy: str) -> AddPlan:
-    """Decide each element's fate, or raise DuplicatesFound.
+    """Decide each element's fate, or raise DuplicateContacts.
 
     A number repeated inside the batch is refused under every policy; a
     number already stored is refused only under "error".
@@ -175,18 +175,12 @@ def plan_add(phones: list[str], stored: Mapping[str, str], policy: str) -> AddPl
     duplicates = find_duplicates(phones, stored)
     refused = [d for d in duplicates if policy == "error" or "duplicate_of_index" in d]
     if refused:
-        raise DuplicatesFound(refused)
+        raise DuplicateContacts(refused)
     kept = "skipped" if policy == "skip" else "updated"
     return AddPlan(
         statuses=[kept if phone in stored else "created" for phone in phones],
         existing_ids=[stored.get(phone) for phone in phones],
     )
-
-
-class DuplicatesFound(ValueError):
-    def __init__(self, duplicates: list[dict[str, Any]]) -> None:
-        super().__init__("duplicates")
-        self.duplicates = duplicates
 
 
 # --- updating -----------------------------------------------------------------

@@ -11,7 +11,6 @@ from contacthub.clock import now_ms
 from contacthub.domain.contacts import (
     CONTACT_FIELDS,
     ContactDraft,
-    DuplicatesFound,
     find_update_duplicates,
     parse_add_options,
     parse_contact_batch,
@@ -56,10 +55,7 @@ def add(connection: Connection, principal: Principal, body: dict[str, Any]) -> A
 
     phones = [draft.phone_no for draft in drafts]
     stored = contacts.ids_by_phone(connection, app_id=principal.app_id, phones=phones)
-    try:
-        plan = plan_add(phones, stored, options.on_duplicate)
-    except DuplicatesFound as found:
-        raise DuplicateContacts(found.duplicates) from None
+    plan = plan_add(phones, stored, options.on_duplicate)
     if options.validate_only:
         entries = [
             {"phone_no": phone, "status": status}
@@ -77,10 +73,7 @@ def add(connection: Connection, principal: Principal, body: dict[str, Any]) -> A
         # rows of this batch that did go in.
         taken = {d.phone_no for d in to_create} - {c.phone_no for c in created}
         stored |= contacts.ids_by_phone(connection, app_id=principal.app_id, phones=taken)
-        try:
-            plan = plan_add(phones, stored, options.on_duplicate)
-        except DuplicatesFound as found:
-            raise DuplicateContacts(found.duplicates) from None
+        plan = plan_add(phones, stored, options.on_duplicate)
     new_ids = {contact.phone_no: contact.contact_id for contact in created}
 
     if options.on_duplicate == "update":
