@@ -10,6 +10,7 @@ from contacthub.domain.contacts import (
     AddOptions,
     ContactPatch,
     find_update_duplicates,
+    named_contact_ids,
     parse_add_options,
     parse_contact_batch,
     parse_contact_ids,
@@ -130,3 +131,16 @@ def test_delete_ids_are_checked_and_deduplicated() -> None:
     assert [(p.index, p.field) for p in problems] == [(1, "contact_ids"), (2, "contact_ids")]
     for bad in ([], [A] * 101, None, A):
         assert parse_contact_ids(bad)[1][0].field == "contact_ids"
+
+
+def test_named_contact_ids_are_the_first_well_formed_ones() -> None:
+    items = [
+        {"contact_id": A},
+        {"contact_id": "nope"},
+        "x",
+        {"contact_id": A.upper()},
+        {"contact_id": B},
+    ]
+    assert named_contact_ids(items) == {0: A, 4: B}
+    assert named_contact_ids([{"contact_id": A}] * 101) == {}
+    assert named_contact_ids(None) == {}

@@ -548,3 +548,22 @@ def test_the_token_may_come_as_a_bearer_header(org: Org) -> None:
     )
     assert response.status_code == 200, response.text
     assert stored(org, contact_id)["company"] == "Bearer Co"
+
+
+def test_unknown_ids_are_listed_with_the_other_problems(org: Org) -> None:
+    [known] = org.add([contact("919890000001")]).json()["contacts"]
+    body = org.post(
+        "/v3/contact/update",
+        {
+            "token": org.token,
+            "contacts": [
+                {"contact_id": known["contact_id"], "email_id": "bad@"},
+                {"contact_id": "00000000-0000-0000-0000-000000000000", "first_name": "X"},
+            ],
+        },
+    ).json()
+    assert body["code"] == 400
+    assert [(p["index"], p["field"]) for p in body["errors"]] == [
+        (0, "email_id"),
+        (1, "contact_id"),
+    ]

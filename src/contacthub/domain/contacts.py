@@ -247,6 +247,28 @@ def parse_update_batch(
     return patches, problems
 
 
+def named_contact_ids(value: Any) -> dict[int, str]:
+    """Index → id of each update element naming a well-formed id first named there.
+
+    Lets the caller report unknown ids together with the other problems of a batch.
+    """
+    named: dict[int, str] = {}
+    try:
+        items = batch_items(value, field="contacts")
+    except InvalidBatch:
+        return named
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        try:
+            contact_id = parse_contact_id(item.get("contact_id"))
+        except FieldInvalid:
+            continue
+        if contact_id not in named.values():
+            named[index] = contact_id
+    return named
+
+
 def find_update_duplicates(
     patches: list[ContactPatch], holders: Mapping[str, str]
 ) -> list[dict[str, Any]]:

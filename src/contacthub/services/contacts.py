@@ -12,6 +12,7 @@ from contacthub.domain.contacts import (
     CONTACT_FIELDS,
     ContactDraft,
     find_update_duplicates,
+    named_contact_ids,
     parse_add_options,
     parse_contact_batch,
     parse_contact_ids,
@@ -120,17 +121,15 @@ def update(connection: Connection, principal: Principal, body: dict[str, Any]) -
     patches, problems = parse_update_batch(
         body.get("contacts"), default_region=principal.default_region
     )
-    _raise_if(problems)
-    current = contacts.get_many(
-        connection, app_id=principal.app_id, contact_ids=[p.contact_id for p in patches]
-    )
-    _raise_if(
-        [
-            Problem("contact_id", "no such contact in this organization", index)
-            for index, patch in enumerate(patches)
-            if patch.contact_id not in current
-        ]
-    )
+    named = named_contact_ids(body.get("contacts"))
+    current = contacts.get_many(connection, app_id=principal.app_id, contact_ids=named.values())
+    unknown = [
+        Problem("contact_id", "no such contact in this organization", index)
+        for index, contact_id in named.items()
+        if contact_id not in current
+    ]
+    # Unknown ids are listed with every other problem, in batch order.
+    _raise_if(sorted(problems + unknown, key=lambda problem: problem.index or 0))
     new_phones = [p.changes["phone_no"] for p in patches if "phone_no" in p.changes]
     holders = contacts.ids_by_phone(connection, app_id=principal.app_id, phones=new_phones)
     duplicates = find_update_duplicates(patches, holders)

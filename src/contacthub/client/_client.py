@@ -1,0 +1,155 @@
+"""`ContactHub`: the blocking client."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, TypeVar, cast
+
+import httpx
+
+from contacthub.client import _base
+from contacthub.client._base import Call, Flow, RetryPolicy
+from contacthub.client._exceptions import APIError, ContactHubError
+from contacthub.client._models import AddedUser, AddResult, Contact, OnDuplicate
+
+__all__ = ["ContactHub"]
+
+T = TypeVar("T")
+
+
+class ContactHub:
+    """A client of a contacthub server (or of TeleCMI's contact API).
+
+    `token` is a login token; `login()` gets and keeps one. `transport` is
+    passed to `httpx.Client` (tests give an `httpx.MockTransport`). Requests
+    that get no answer, a `429` or a `5xx` are retried up to `max_retries`
+    times, after `backoff` seconds doubled at each retry, with jitter.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        backoff: float = 0.5,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.token = token
+        self._retry = RetryPolicy(max_retries=max_retries, backoff=backoff)
+        self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ContactHub:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def login(self, user_id: str, password: str) -> str:
+        """Log in as `<extension>_<appid>`; keep the token for later calls, and return it."""
+        self.token = self._run(_base.login_flow(user_id, password))
+        return self.token
+
+    def add_contacts(
+        self,
+        contacts: Iterable[Mapping[str, Any]],
+        *,
+        on_duplicate: OnDuplicate = "error",
+        validate_only: bool = False,
+    ) -> AddResult:
+        """Add any number of contacts, 100 per request, each batch with its own Idempotency-Key.
+
+        A batch that fails raises, with the batches before it written and
+        described by the exception's `completed`.
+        """
+        return self._run(_base.add_contacts_flow(contacts, on_duplicate, validate_only))
+
+    def iter_contacts(self, *, search: str | None = None, limit: int = 100) -> Iterator[Contact]:
+        """Every contact (or every match of `search`), in creation order, `limit` per request."""
+        _base.check_limit(limit)
+        page_state: str | None = None
+        while True:
+            page, page_state = _base.read_page(
+                self._send(_base.page_call(search, limit, page_state))
+            )
+            yield from page
+            if page_state is None:
+                return
+
+    def get_contact(self, contact_id: str) -> Contact | None:
+        """The contact with this id, or None when the organization has none."""
+        return self._run(_base.get_contact_flow(contact_id))
+
+    def update_contacts(self, contacts: Iterable[Mapping[str, Any]]) -> int:
+        """Change contacts (`contact_id` plus the fields to change), 100 per request; the count."""
+        return self._run(_base.update_contacts_flow(contacts))
+
+    def delete_contacts(self, contact_ids: str | Sequence[str]) -> int:
+        """Delete contacts by id, 100 per request; the number actually deleted."""
+        return self._run(_base.delete_contacts_flow(_base.as_list(contact_ids)))
+
+    def add_user(
+        self,
+        appid: int,
+        secret: str,
+        *,
+        extension: int,
+        name: str,
+        phone_number: str,
+        password: str,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        sms_alert: bool | None = None,
+    ) -> AddedUser:
+        """Add a user to an app (admin: authenticated by the app's id and secret, not a token)."""
+        flow = _base.add_user_flow(
+            {
+                "appid": appid,
+                "secret": secret,
+                "extension": extension,
+                "name": name,
+                "phone_number": phone_number,
+                "password": password,
+                "start_time": start_time,
+                "end_time": end_time,
+                "sms_alert": sms_alert,
+            }
+        )
+        return self._run(flow)
+
+    def _run(self, flow: Flow[T]) -> T:
+        """Drive a flow: send each call it yields, hand back the answer or throw the error in."""
+        try:
+            call = next(flow)
+            while True:
+                try:
+                    answer = self._send(call)
+                except ContactHubError as error:
+                    call = flow.throw(error)
+                else:
+                    call = flow.send(answer)
+        except StopIteration as stop:
+            return cast(T, stop.value)
+
+    def _send(self, call: Call) -> dict[str, Any]:
+        headers = call.request_headers(self.token)
+        for attempt in itertools.count():  # pragma: no branch (ends by return or raise)
+            try:
+                response = self._http.post(call.path, json=call.body, headers=headers)
+                return _base.map_response(response, call.index_offset)
+            except (httpx.TransportError, APIError) as error:
+                # Returns the wait before the next attempt, or raises the error.
+                time.sleep(self._retry.delay(attempt, error))
+        raise AssertionError("unreachable")
