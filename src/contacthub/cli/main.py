@@ -1,4 +1,5 @@
-"""`contacthub serve`, `contacthub db upgrade`, `contacthub app create`.
+"""`contacthub serve`, `db upgrade`, `app create` (on the database), `user add`, `export`
+(through a running server, see cli/remote.py).
 
 The database URL comes from --database-url, else CONTACTHUB_DATABASE_URL,
 else the embedded SQLite default.
@@ -16,6 +17,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from contacthub.cli import remote
 from contacthub.config import ENV_PREFIX, Settings
 from contacthub.domain.fields import FieldInvalid
 from contacthub.services import apps as apps_service
@@ -31,6 +33,8 @@ db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 apps_app = typer.Typer(help="Manage apps (organizations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(apps_app, name="app")
+app.add_typer(remote.users_app, name="user")
+app.command("export")(remote.export)
 
 console = Console()
 errors = Console(stderr=True)

@@ -1,0 +1,82 @@
+"""`contacthub user add` and `contacthub export`, against a real server."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+from pathlib import Path
+
+from tests.conftest import CONTACTHUB, Org, contact
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CONTACTHUB, *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_user_add_prints_the_new_user_id_and_the_user_can_log_in(org: Org) -> None:
+    done = run(
+        "user", "add", "--url", org.server.url, "--appid", str(org.appid), "--secret", org.secret,
+        "--extension", "303", "--name", "Meena", "--phone", "+91 92000 33333",
+        "--password", "a long password", "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    added = json.loads(done.stdout)
+    assert added["agent_id"] == f"303_{org.appid}"
+    login = org.post("/v2/user/login", {"id": added["agent_id"], "password": "a long password"})
+    assert login.status_code == 200
+
+
+def test_user_add_reports_the_servers_refusal(org: Org) -> None:
+    done = run(
+        "user", "add", "--url", org.server.url, "--appid", str(org.appid), "--secret", "wrong",
+        "--extension", "304", "--name", "M", "--phone", "919200033334", "--password", "long enough",
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "404" in done.stderr
+    bad = run(
+        "user", "add", "--url", org.server.url, "--appid", str(org.appid), "--secret", org.secret,
+        "--extension", "0", "--name", "M", "--phone", "12", "--password", "short",
+    )  # fmt: skip
+    assert bad.returncode == 1
+    assert "extension" in bad.stderr
+    assert "phone_number" in bad.stderr
+
+
+def test_export_streams_every_contact_as_csv(org: Org, tmp_path: Path) -> None:
+    phones = [f"9198700{n:05d}" for n in range(150)]
+    for start in (0, 100):
+        org.add([contact(phone, company="Acme") for phone in phones[start : start + 100]])
+    target = tmp_path / "contacts.csv"
+    done = run(
+        "export", "--url", org.server.url, "--user-id", org.user_id, "--password", org.password,
+        "-o", str(target),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with target.open(newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    assert [row["phone_no"] for row in rows] == phones
+    assert rows[0]["company"] == "Acme"
+    assert "Exported 150 contacts" in done.stderr
+
+
+def test_export_jsonl_with_a_search_and_a_token(org: Org) -> None:
+    org.add([contact("919870100001", "Zoë"), contact("919870100002", "Adam")])
+    done = run(
+        "export", "--url", org.server.url, "--token", org.token, "--format", "jsonl",
+        "--search", "ZOË",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["first_name"] for line in lines] == ["Zoë"]
+
+
+def test_export_needs_credentials(org: Org) -> None:
+    done = run("export", "--url", org.server.url)
+    assert done.returncode == 2
+    assert "--token" in done.stderr
+    wrong = run("export", "--url", org.server.url, "--token", "nope")
+    assert wrong.returncode == 1
+    assert "404" in wrong.stderr
