@@ -35,6 +35,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(apps_app, name="app")
 app.add_typer(remote.users_app, name="user")
 app.command("export")(remote.export)
+app.command("import")(remote.import_contacts)
 
 console = Console()
 errors = Console(stderr=True)

@@ -65,9 +65,16 @@ class AsyncContactHub:
         *,
         on_duplicate: OnDuplicate = "error",
         validate_only: bool = False,
+        idempotency_key: str | None = None,
     ) -> AddResult:
-        """Add any number of contacts, 100 per request, each batch with its own Idempotency-Key."""
-        return await self._run(_base.add_contacts_flow(contacts, on_duplicate, validate_only))
+        """Add any number of contacts, 100 per request, each batch with its own Idempotency-Key.
+
+        With `idempotency_key`, batch n is sent with the key `<idempotency_key>.<n>`:
+        sending the same contacts again with the same key writes nothing twice.
+        """
+        return await self._run(
+            _base.add_contacts_flow(contacts, on_duplicate, validate_only, idempotency_key)
+        )
 
     async def iter_contacts(
         self, *, search: str | None = None, limit: int = 100

@@ -203,7 +203,10 @@ def login_flow(user_id: str, password: str) -> Flow[str]:
 
 
 def add_contacts_flow(
-    contacts: Iterable[Mapping[str, Any]], on_duplicate: OnDuplicate, validate_only: bool
+    contacts: Iterable[Mapping[str, Any]],
+    on_duplicate: OnDuplicate,
+    validate_only: bool,
+    idempotency_key: str | None = None,
 ) -> Flow[AddResult]:
     result = AddResult()
     for offset, batch in batches(contacts):
@@ -212,7 +215,8 @@ def add_contacts_flow(
             body["on_duplicate"] = on_duplicate
         if validate_only:
             body["validate_only"] = True
-        key = {"Idempotency-Key": str(uuid.uuid4())}
+        batch_key = f"{idempotency_key}.{offset // BATCH_SIZE}" if idempotency_key else uuid.uuid4()
+        key = {"Idempotency-Key": str(batch_key)}
         try:
             answer = yield Call("/v3/contact/add", body, index_offset=offset, headers=key)
         except ContactHubError as error:

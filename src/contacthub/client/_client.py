@@ -68,13 +68,18 @@ class ContactHub:
         *,
         on_duplicate: OnDuplicate = "error",
         validate_only: bool = False,
+        idempotency_key: str | None = None,
     ) -> AddResult:
         """Add any number of contacts, 100 per request, each batch with its own Idempotency-Key.
 
         A batch that fails raises, with the batches before it written and
-        described by the exception's `completed`.
+        described by the exception's `completed`. With `idempotency_key`,
+        batch n is sent with the key `<idempotency_key>.<n>`: sending the same
+        contacts again with the same key (after a crash, say) writes nothing twice.
         """
-        return self._run(_base.add_contacts_flow(contacts, on_duplicate, validate_only))
+        return self._run(
+            _base.add_contacts_flow(contacts, on_duplicate, validate_only, idempotency_key)
+        )
 
     def iter_contacts(self, *, search: str | None = None, limit: int = 100) -> Iterator[Contact]:
         """Every contact (or every match of `search`), in creation order, `limit` per request."""
