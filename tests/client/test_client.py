@@ -254,3 +254,13 @@ def test_an_unknown_path_is_an_api_error_not_an_auth_error(org: Org) -> None:
         client.get_contact(str(uuid.uuid4()))
     assert type(raised.value) is APIError
     assert raised.value.status_code == 404
+
+
+def test_a_call_repeated_with_its_own_key_writes_nothing_twice(org: Org) -> None:
+    rows = [contact(f"9193100{n:05d}") for n in range(150)]
+    with ContactHub(org.server.url, org.token) as hub:
+        first = hub.add_contacts(rows, idempotency_key="job-42")
+        again = hub.add_contacts(rows, idempotency_key="job-42")
+    assert again == first
+    assert first.created == 150
+    assert org.get().json()["count"] == 150
