@@ -190,3 +190,15 @@ def test_an_expired_token_is_404(strict_server: Server) -> None:
     assert org.get().status_code == 200
     time.sleep(2.2)
     assert assert_envelope(org.get(), 404)["msg"] == "Authenticated user record not found"
+
+
+def test_repeated_wrong_app_secrets_are_throttled_too(strict_server: Server) -> None:
+    time.sleep(4.2)  # let earlier failures from this address age out of the window
+    org = new_org(strict_server)
+    for _ in range(3):
+        assert org.post("/v2/user/add", user_body(org, secret="wrong")).status_code == 404
+    throttled = org.post("/v2/user/add", user_body(org))
+    assert_envelope(throttled, 429)
+    assert 1 <= int(throttled.headers["retry-after"]) <= 4
+    time.sleep(int(throttled.headers["retry-after"]) + 0.2)
+    assert org.post("/v2/user/add", user_body(org)).status_code == 200

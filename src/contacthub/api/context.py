@@ -13,7 +13,7 @@ from starlette.requests import Request
 from contacthub.config import Settings
 from contacthub.domain.paging import PageStateCodec
 from contacthub.services import users as users_service
-from contacthub.services.users import LoginPolicy
+from contacthub.services.policy import LoginPolicy
 from contacthub.storage import instance
 from contacthub.storage.database import Database
 from contacthub.storage.users import Principal

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,22 +15,14 @@ from contacthub.errors import (
     ExtensionTaken,
     InvalidRequest,
     NotAuthenticated,
-    TooManyAttempts,
 )
 from contacthub.services import apps as apps_service
-from contacthub.storage import login_failures, users
-from contacthub.storage.login_failures import FailureKey
+from contacthub.services import throttle
+from contacthub.services.policy import LoginPolicy
+from contacthub.storage import users
 from contacthub.storage.users import Principal, UserRecord
 
 WRONG_LOGIN = "Invalid user id or password"
-
-
-@dataclass(frozen=True, slots=True)
-class LoginPolicy:
-    token_ttl_ms: int
-    window_ms: int
-    max_failures_per_user: int
-    max_failures_per_address: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,19 +80,12 @@ def begin_login(
     connection: Connection, credentials: UserCredentials, client_address: str, policy: LoginPolicy
 ) -> LoginAttempt:
     """Refuse throttled ids and addresses, then find the user whose password to check."""
-    now = now_ms()
-    since = now - policy.window_ms
-    limits: tuple[tuple[FailureKey, str, int], ...] = (
-        ("user_key", _user_key(credentials.user_id), policy.max_failures_per_user),
-        ("client_address", client_address, policy.max_failures_per_address),
+    throttle.refuse_if_throttled(
+        connection,
+        key=_user_key(credentials.user_id),
+        client_address=client_address,
+        policy=policy,
     )
-    for by, key, limit in limits:
-        oldest_counted = login_failures.nth_latest(
-            connection, by=by, key=key, since_ms=since, n=limit
-        )
-        if oldest_counted is not None:
-            wait_ms = oldest_counted + policy.window_ms - now
-            raise TooManyAttempts(retry_after_seconds=max(1, math.ceil(wait_ms / 1000)))
 
     parts = split_user_id(credentials.user_id)
     if parts is None:
@@ -123,14 +107,13 @@ def finish_login(
     now = now_ms()
     user_key = _user_key(attempt.credentials.user_id)
     if not password_ok or attempt.user is None or attempt.appid is None:
-        login_failures.prune(connection, before_ms=now - policy.window_ms)
-        login_failures.record(
-            connection, user_key=user_key, client_address=attempt.client_address, now_ms=now
+        throttle.record_failure(
+            connection, key=user_key, client_address=attempt.client_address, policy=policy
         )
         return None
 
     user = attempt.user
-    login_failures.forget_user(connection, user_key=user_key)
+    throttle.forget(connection, key=user_key)
     if secrets.password_needs_rehash(user.password_hash):
         users.set_password_hash(
             connection,
@@ -158,5 +141,5 @@ def authenticate(connection: Connection, token: str) -> Principal:
 
 
 def _user_key(raw_user_id: str) -> str:
-    """Failures are counted per id as given; a digest keeps the column short and the id unlogged."""
-    return secrets.digest(raw_user_id)
+    """Failures are counted per user id as given."""
+    return throttle.credential_key("user", raw_user_id)

@@ -14,6 +14,7 @@ from contacthub.api.responses import JSONResponse
 from contacthub.api.schemas import LoginRequest, LoginResponse, UserAddRequest, UserAddResponse
 from contacthub.domain.credentials import app_credentials, user_credentials
 from contacthub.errors import NotAuthenticated
+from contacthub.services import throttle
 from contacthub.services import users as users_service
 
 router = APIRouter(tags=["users"])
@@ -23,14 +24,27 @@ router = APIRouter(tags=["users"])
     "/v2/user/add",
     operation_id="addUser",
     summary="Add a user to an app (admin: authenticated by the app id and secret)",
-    responses=responses(UserAddResponse, 400, 404, 409, 413),
+    responses=responses(UserAddResponse, 400, 404, 409, 413, 429),
     openapi_extra=request_body(UserAddRequest),
 )
 async def add_user(request: Request) -> Response:
     context = context_of(request)
     body = await read_json_object(request, context.settings.max_body_bytes)
     credentials = app_credentials(body)
-    added = await context.writing(users_service.add, credentials, body)
+    # Wrong app secrets are throttled like wrong passwords: per app id and per address.
+    key = throttle.credential_key("app", str(credentials.appid))
+    address = _client_address(request)
+    policy = context.login_policy
+    await context.reading(
+        throttle.refuse_if_throttled, key=key, client_address=address, policy=policy
+    )
+    try:
+        added = await context.writing(users_service.add, credentials, body)
+    except NotAuthenticated:
+        await context.writing(
+            throttle.record_failure, key=key, client_address=address, policy=policy
+        )
+        raise
     return JSONResponse(
         {
             "code": 200,
@@ -53,7 +67,7 @@ async def login(request: Request) -> Response:
     body = await read_json_object(request, context.settings.max_body_bytes)
     credentials = user_credentials(body)
     policy = context.login_policy
-    address = request.client.host if request.client else "unknown"
+    address = _client_address(request)
     attempt = await context.reading(users_service.begin_login, credentials, address, policy)
     password_ok = await run_in_threadpool(users_service.password_matches, attempt)
     logged_in = await context.writing(
@@ -74,3 +88,7 @@ async def login(request: Request) -> Response:
             },
         }
     )
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
