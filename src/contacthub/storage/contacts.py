@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import operator
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 import uuid6
@@ -172,13 +174,6 @@ def delete_many(connection: Connection, *, app_id: int, contact_ids: Sequence[st
     return deleted
 
 
-def _sum(parts: Sequence[ColumnElement[int]]) -> ColumnElement[int]:
-    total = parts[0]
-    for part in parts[1:]:
-        total = total + part
-    return total
-
-
 def _adjust_total(connection: Connection, *, app_id: int, delta: int) -> None:
     """Keep apps.contact_count with the rows, in the same transaction.
 
@@ -256,5 +251,5 @@ def count(connection: Connection, *, app_id: int, search: SearchTerm | None = No
         .scalar_subquery()
         for position, condition in enumerate(alternatives)
     ]
-    total_matches: int = connection.execute(select(_sum(parts))).scalar_one()
+    total_matches: int = connection.execute(select(reduce(operator.add, parts))).scalar_one()
     return total_matches
