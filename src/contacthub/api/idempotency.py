@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import orjson
 from sqlalchemy import Connection
@@ -38,14 +38,10 @@ class Answer:
         return JSONResponse(self.body, status_code=self.status, headers=headers)
 
 
-@dataclass(frozen=True, slots=True)
-class _KeyRef:
+class _KeyIds(TypedDict):
     user_id: int
     path: str
     key: str
-
-    def as_kwargs(self) -> dict[str, Any]:
-        return {"user_id": self.user_id, "path": self.path, "key": self.key}
 
 
 def parse_key(value: str | None) -> str | None:
@@ -87,9 +83,9 @@ def run_once(
     digest = request_digest(body)
     now = now_ms()
     idempotency.prune(connection, before_ms=now - KEEP_MS)
-    ids = _KeyRef(principal.user_id, path, key)
-    if not idempotency.claim(connection, **ids.as_kwargs(), request_digest=digest, now_ms=now):
-        stored = idempotency.find(connection, **ids.as_kwargs())
+    ids: _KeyIds = {"user_id": principal.user_id, "path": path, "key": key}
+    if not idempotency.claim(connection, **ids, request_digest=digest, now_ms=now):
+        stored = idempotency.find(connection, **ids)
         if stored is not None:
             if stored.request_digest != digest:
                 raise InvalidRequest(
@@ -98,7 +94,7 @@ def run_once(
             return Answer(stored.status_code, orjson.loads(stored.response_body), replayed=True)
         # The holder of the key rolled back between our two statements; a
         # third party may have taken it since, and then the client retries.
-        if not idempotency.claim(connection, **ids.as_kwargs(), request_digest=digest, now_ms=now):
+        if not idempotency.claim(connection, **ids, request_digest=digest, now_ms=now):
             raise ServiceUnavailable()
 
     try:
@@ -109,7 +105,7 @@ def run_once(
         answer = Answer(response.status_code, orjson.loads(bytes(response.body)))
     idempotency.record(
         connection,
-        **ids.as_kwargs(),
+        **ids,
         status_code=answer.status,
         response_body=orjson.dumps(answer.body).decode(),
     )

@@ -28,7 +28,14 @@ from contacthub.client._exceptions import (
     TransportError,
     ValidationError,
 )
-from contacthub.client._models import AddedContact, AddedUser, AddResult, Contact, OnDuplicate
+from contacthub.client._models import (
+    AddedContact,
+    AddedUser,
+    AddResult,
+    Contact,
+    NewUser,
+    OnDuplicate,
+)
 
 __all__ = [
     "APIError",
@@ -43,6 +50,7 @@ __all__ = [
     "Duplicate",
     "DuplicateError",
     "FieldError",
+    "NewUser",
     "OnDuplicate",
     "RateLimitError",
     "ServerError",

@@ -6,14 +6,14 @@ import asyncio
 import itertools
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, Unpack, cast
 
 import httpx
 
 from contacthub.client import _base
 from contacthub.client._base import Call, Flow, RetryPolicy
 from contacthub.client._exceptions import APIError, ContactHubError
-from contacthub.client._models import AddedUser, AddResult, Contact, OnDuplicate
+from contacthub.client._models import AddedUser, AddResult, Contact, NewUser, OnDuplicate
 
 __all__ = ["AsyncContactHub"]
 
@@ -103,34 +103,9 @@ class AsyncContactHub:
         """Delete contacts by id, 100 per request; the number actually deleted."""
         return await self._run(_base.delete_contacts_flow(_base.as_list(contact_ids)))
 
-    async def add_user(
-        self,
-        appid: int,
-        secret: str,
-        *,
-        extension: int,
-        name: str,
-        phone_number: str,
-        password: str,
-        start_time: int | None = None,
-        end_time: int | None = None,
-        sms_alert: bool | None = None,
-    ) -> AddedUser:
+    async def add_user(self, appid: int, secret: str, **user: Unpack[NewUser]) -> AddedUser:
         """Add a user to an app (admin: authenticated by the app's id and secret, not a token)."""
-        flow = _base.add_user_flow(
-            {
-                "appid": appid,
-                "secret": secret,
-                "extension": extension,
-                "name": name,
-                "phone_number": phone_number,
-                "password": password,
-                "start_time": start_time,
-                "end_time": end_time,
-                "sms_alert": sms_alert,
-            }
-        )
-        return await self._run(flow)
+        return await self._run(_base.add_user_flow(appid, secret, user))
 
     async def _run(self, flow: Flow[T]) -> T:
         """Drive a flow: send each call it yields, hand back the answer or throw the error in."""

@@ -30,7 +30,7 @@ from contacthub.client._exceptions import (
     TransportError,
     ValidationError,
 )
-from contacthub.client._models import AddedUser, AddResult, Contact, OnDuplicate
+from contacthub.client._models import AddedUser, AddResult, Contact, NewUser, OnDuplicate
 
 T = TypeVar("T")
 
@@ -264,9 +264,8 @@ def delete_contacts_flow(contact_ids: Iterable[str]) -> Flow[int]:
     return total
 
 
-def add_user_flow(fields: Mapping[str, Any]) -> Flow[AddedUser]:
-    # Optional fields left as None are not sent: the server's defaults apply.
-    body = {key: value for key, value in fields.items() if value is not None}
+def add_user_flow(appid: int, secret: str, user: NewUser) -> Flow[AddedUser]:
+    body = {"appid": appid, "secret": secret, **user}
     answer = yield Call("/v2/user/add", body, authenticated=False)
     return AddedUser.from_json(answer["agent"])
 

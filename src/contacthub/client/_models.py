@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired, TypedDict
 
 __all__ = ["AddResult", "AddedContact", "AddedUser", "Contact", "OnDuplicate"]
 
@@ -97,3 +97,15 @@ class AddedUser:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> AddedUser:
         return cls(data["agent_id"], data["name"], data["extension"])
+
+
+class NewUser(TypedDict):
+    """The fields of a user to add; the optional ones left out get the server's defaults."""
+
+    extension: int
+    name: str
+    phone_number: str
+    password: str
+    start_time: NotRequired[int]
+    end_time: NotRequired[int]
+    sms_alert: NotRequired[bool]
