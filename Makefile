@@ -15,6 +15,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# The benchmarks' own tools (plots, process memory, the profiler): not needed to run or test.
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
 run: $(VENV)/.installed
 	$(BIN)/contacthub serve --host $(HOST) --port $(PORT)
 
@@ -28,7 +33,7 @@ typecheck: $(VENV)/.installed
 test: lint typecheck
 	$(BIN)/pytest
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/add_batches.py
 
 # Needs PostgreSQL; CONTACTS (default 1000000) contacts in one organization.
