@@ -2,13 +2,25 @@
 
 libphonenumber (the `phonenumbers` package) decides validity; this module only
 decides which readings of the input to offer it, as the contract orders them.
+
+Every reading first tries a fast path: `phonenumbers.parse` spends most of its
+time (~16 µs of ~24 µs) on cases a digits-only number cannot have, such as
+extensions, letters and punctuation. The fast path splits off the country code
+itself and hands the library's own validity check a ready number, and it only
+ever answers "valid" in cases where `parse` would build exactly that number; in
+every other case, including every invalid number, the full parse decides.
+`tests/domain/test_phone_fast_path.py` checks this on generated numbers.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import phonenumbers
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata, PhoneNumber
 
 from contacthub.domain.fields import FieldInvalid
 
@@ -46,16 +58,13 @@ def normalise_phone(value: Any, default_region: str | None = None) -> str:
     if len(digits) > _MAX_DIGITS:
         raise FieldInvalid("is too long to be a phone number")
 
-    readings: list[tuple[str, str | None]] = [("+" + digits, None)]
+    readings: list[tuple[str, str | None]] = [(digits, None)]
     if default_region is not None and not international:
         readings.insert(0, (digits, default_region))
-    for number, region in readings:
-        try:
-            parsed = phonenumbers.parse(number, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(parsed):
-            return f"{parsed.country_code}{phonenumbers.national_significant_number(parsed)}"
+    for reading_digits, region in readings:
+        stored = fast_reading(reading_digits, region) or full_reading(reading_digits, region)
+        if stored is not None:
+            return stored
     raise FieldInvalid("is not a valid phone number")
 
 
@@ -65,3 +74,94 @@ def normalise_region(value: str) -> str:
     if region not in SUPPORTED_REGIONS:
         raise FieldInvalid(f"{value!r} is not a known ISO 3166 alpha-2 region code")
     return region
+
+
+def full_reading(digits: str, region: str | None) -> str | None:
+    """The stored form of one reading by libphonenumber's full parse, or None if invalid.
+
+    With a region the digits are read as a national number of it; without
+    one, as an international number (country code first).
+    """
+    number = digits if region is not None else "+" + digits
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if phonenumbers.is_valid_number(parsed):
+        return f"{parsed.country_code}{phonenumbers.national_significant_number(parsed)}"
+    return None
+
+
+def fast_reading(digits: str, region: str | None) -> str | None:
+    """What `full_reading` returns, when that is a valid number and cheap to be sure of; else None.
+
+    None means "ask the full parse", never "invalid".
+    """
+    if region is None:
+        country_code, national = _split_country_code(digits)
+        rules = _rules_for_country_code(country_code)
+    else:
+        rules = _rules_for_region(region)
+        if rules is None or rules.reads_as_international(digits):
+            return None
+        country_code, national = rules.country_code, digits
+    # A leading zero is kept by parse as "Italian leading zero" flags, and a
+    # national prefix may be stripped: both are the full parse's business.
+    if rules is None or len(national) < 2 or national.startswith("0"):
+        return None
+    if rules.national_prefix is not None and rules.national_prefix.match(national):
+        return None
+    number = PhoneNumber(country_code=country_code, national_number=int(national))
+    return f"{country_code}{national}" if phonenumbers.is_valid_number(number) else None
+
+
+def _split_country_code(digits: str) -> tuple[int, str]:
+    """libphonenumber's own rule: the shortest prefix (1 to 3 digits) that is a calling code."""
+    if not digits.startswith("0"):
+        for length in (1, 2, 3):
+            if int(digits[:length]) in COUNTRY_CODE_TO_REGION_CODE:
+                return int(digits[:length]), digits[length:]
+    return 0, digits
+
+
+@dataclass(frozen=True, slots=True)
+class _ParseRules:
+    """The parts of a region's metadata that decide how parse reads digits-only input."""
+
+    country_code: int
+    national_prefix: re.Pattern[str] | None
+    international_prefix: re.Pattern[str] | None
+
+    @classmethod
+    def of(cls, metadata: PhoneMetadata | None) -> _ParseRules | None:
+        if metadata is None or metadata.country_code is None:
+            return None
+        return cls(
+            metadata.country_code,
+            _compiled(metadata.national_prefix_for_parsing),
+            _compiled(metadata.international_prefix),
+        )
+
+    def reads_as_international(self, digits: str) -> bool:
+        """Would parse read these digits as dialled abroad, or as starting with a country code?"""
+        dialled_abroad = self.international_prefix is not None and bool(
+            self.international_prefix.match(digits)
+        )
+        return dialled_abroad or digits.startswith(str(self.country_code))
+
+
+def _compiled(pattern: str | None) -> re.Pattern[str] | None:
+    return re.compile(pattern) if pattern else None
+
+
+@cache
+def _rules_for_country_code(country_code: int) -> _ParseRules | None:
+    if country_code == 0:
+        return None
+    region = phonenumbers.region_code_for_country_code(country_code)
+    return _ParseRules.of(PhoneMetadata.metadata_for_region_or_calling_code(country_code, region))
+
+
+@cache
+def _rules_for_region(region: str) -> _ParseRules | None:
+    return _ParseRules.of(PhoneMetadata.metadata_for_region(region))
