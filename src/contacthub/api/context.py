@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from contacthub.clock import now_ms
 from contacthub.config import Settings
 from contacthub.domain.paging import PageStateCodec
 from contacthub.services import users as users_service
 from contacthub.services.policy import LoginPolicy
+from contacthub.services.principals import PrincipalCache
 from contacthub.storage import instance
 from contacthub.storage.database import Database
 from contacthub.storage.users import Principal
@@ -27,6 +29,7 @@ class AppContext:
     settings: Settings
     database: Database
     _page_state_codec: PageStateCodec | None = None
+    _principals: PrincipalCache = field(default_factory=PrincipalCache)
 
     @property
     def login_policy(self) -> LoginPolicy:
@@ -58,7 +61,9 @@ class AppContext:
         )
 
     def _run(self, write: bool, work: Callable[[Connection], R]) -> R:
-        with self.database.transaction(write=write) as connection:
+        if write:
+            return self.database.write(work)
+        with self.database.transaction(write=False) as connection:
             return work(connection)
 
     async def page_state_codec(self) -> PageStateCodec:
@@ -69,7 +74,11 @@ class AppContext:
         return self._page_state_codec
 
     async def authenticate(self, token: str) -> Principal:
-        return await self.reading(users_service.authenticate, token)
+        principal = self._principals.get(token, now_ms())
+        if principal is None:
+            principal = await self.reading(users_service.authenticate, token)
+            self._principals.put(token, principal)
+        return principal
 
 
 def context_of(request: Request) -> AppContext:

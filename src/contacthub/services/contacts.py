@@ -11,6 +11,7 @@ from contacthub.clock import now_ms
 from contacthub.domain.contacts import (
     CONTACT_FIELDS,
     ContactDraft,
+    find_duplicates,
     find_update_duplicates,
     named_contact_ids,
     parse_add_options,
@@ -55,7 +56,13 @@ def add(connection: Connection, principal: Principal, body: dict[str, Any]) -> A
     _raise_if(option_problems + problems)
 
     phones = [draft.phone_no for draft in drafts]
-    stored = contacts.ids_by_phone(connection, app_id=principal.app_id, phones=phones)
+    # Most batches hold only new numbers, so the stored ones are looked up
+    # first only when the answer needs them before anything is written: for a
+    # dry run, and for a 409 that must name every duplicate. Otherwise the
+    # unique index reports them as the insert's conflicts, handled below.
+    stored: dict[str, str] = {}
+    if options.validate_only or find_duplicates(phones, stored):
+        stored = contacts.ids_by_phone(connection, app_id=principal.app_id, phones=phones)
     plan = plan_add(phones, stored, options.on_duplicate)
     if options.validate_only:
         entries = [
@@ -68,10 +75,10 @@ def add(connection: Connection, principal: Principal, body: dict[str, Any]) -> A
     to_create = [d for d, status in zip(drafts, plan.statuses, strict=True) if status == "created"]
     created = contacts.insert_new(connection, app_id=principal.app_id, drafts=to_create, now_ms=now)
     if len(created) < len(to_create):
-        # Another request stored some of these numbers after our look-up: the
-        # unique index kept them out, and the winners are committed and visible
-        # now. Decide again knowing them; under "error" raising rolls back the
-        # rows of this batch that did go in.
+        # Some of these numbers are stored already, or another request stored
+        # them after our look-up: the unique index kept them out, and the
+        # winners are committed and visible now. Decide again knowing them;
+        # under "error" raising rolls back the rows of this batch that did go in.
         taken = {d.phone_no for d in to_create} - {c.phone_no for c in created}
         stored |= contacts.ids_by_phone(connection, app_id=principal.app_id, phones=taken)
         plan = plan_add(phones, stored, options.on_duplicate)

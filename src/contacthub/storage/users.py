@@ -27,6 +27,8 @@ class Principal:
     user_id: int
     app_id: int
     default_region: str | None
+    # When the token stops speaking for anyone: nothing else ever revokes it.
+    token_expires_at: int
 
 
 def create(
@@ -82,7 +84,7 @@ def principal_for_token(
     connection: Connection, *, token_digest: str, now_ms: int
 ) -> Principal | None:
     row = connection.execute(
-        select(users.c.id, users.c.app_id, apps.c.default_region)
+        select(users.c.id, users.c.app_id, apps.c.default_region, login_tokens.c.expires_at)
         .select_from(login_tokens.join(users).join(apps))
         .where(login_tokens.c.token_digest == token_digest, login_tokens.c.expires_at > now_ms)
     ).first()

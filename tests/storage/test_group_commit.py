@@ -1,0 +1,131 @@
+"""SQLite's group commit: writes that queue up share one transaction, each with its own answer."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, text
+
+from contacthub.errors import ServiceUnavailable
+from contacthub.storage.database import Database
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    db = Database(f"sqlite:///{tmp_path / 'group.db'}")
+    with db.transaction(write=True) as connection:
+        connection.exec_driver_sql("CREATE TABLE t (v INTEGER UNIQUE)")
+    yield db
+    db.dispose()
+
+
+def stored(database: Database) -> list[int]:
+    with database.transaction(write=False) as connection:
+        return [row[0] for row in connection.exec_driver_sql("SELECT v FROM t ORDER BY v")]
+
+
+def insert(value: int) -> Callable[[Connection], int]:
+    def work(connection: Connection) -> int:
+        connection.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": value})
+        return value
+
+    return work
+
+
+class Refused(Exception):
+    pass
+
+
+def insert_then_refuse(value: int) -> Callable[[Connection], int]:
+    def work(connection: Connection) -> int:
+        insert(value)(connection)
+        raise Refused(value)
+
+    return work
+
+
+def run_while_the_writer_turn_is_held(
+    database: Database, works: list[Callable[[Connection], int]]
+) -> list[int | BaseException]:
+    """Queue every work while the writer turn is taken, so they all land in one group."""
+    outcomes: list[int | BaseException] = [0] * len(works)
+
+    def run(index: int) -> None:
+        try:
+            outcomes[index] = database.write(works[index])
+        except Exception as error:
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(works))]
+    with database._writer_turn:
+        for thread in threads:
+            thread.start()
+        while len(database._queue) < len(works):
+            threading.Event().wait(0.001)
+    for thread in threads:
+        thread.join(timeout=10)
+    return outcomes
+
+
+def test_queued_writes_commit_together_and_each_gets_its_own_result(database: Database) -> None:
+    outcomes = run_while_the_writer_turn_is_held(database, [insert(v) for v in range(1, 9)])
+    assert outcomes == list(range(1, 9))
+    assert stored(database) == list(range(1, 9))
+
+
+def test_a_refused_write_takes_back_only_its_own_changes(database: Database) -> None:
+    works = [insert(1), insert_then_refuse(2), insert(3)]
+    outcomes = run_while_the_writer_turn_is_held(database, works)
+    assert outcomes[0] == 1
+    assert isinstance(outcomes[1], Refused)
+    assert outcomes[2] == 3
+    assert stored(database) == [1, 3]
+
+
+def test_a_write_breaking_a_constraint_fails_alone(database: Database) -> None:
+    outcomes = run_while_the_writer_turn_is_held(database, [insert(5), insert(5), insert(6)])
+    assert outcomes[0] == 5
+    assert isinstance(outcomes[1], Exception)
+    assert outcomes[2] == 6
+    assert stored(database) == [5, 6]
+
+
+def test_when_the_commit_fails_every_write_of_the_group_fails(database: Database) -> None:
+    def lock_lost(connection: Connection) -> int:
+        # The database becoming unusable mid-group: nothing of the group may stand.
+        connection.exec_driver_sql("SELECT * FROM no_such_table")
+        return 0
+
+    outcomes = run_while_the_writer_turn_is_held(database, [insert(1), lock_lost, insert(2)])
+    assert all(isinstance(outcome, ServiceUnavailable) for outcome in outcomes)
+    assert stored(database) == []
+
+
+def test_a_lone_write_that_raises_rolls_back(database: Database) -> None:
+    with pytest.raises(Refused):
+        database.write(insert_then_refuse(7))
+    assert database.write(insert(8)) == 8
+    assert stored(database) == [8]
+
+
+def test_many_threads_writing_at_once_all_commit(database: Database) -> None:
+    outcomes: list[int] = []
+    lock = threading.Lock()
+
+    def writer(start: int) -> None:
+        for value in range(start, start + 50):
+            result = database.write(insert(value))
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=writer, args=(i * 1000,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    expected = sorted(i * 1000 + k for i in range(8) for k in range(50))
+    assert sorted(outcomes) == expected
+    assert stored(database) == expected
