@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -129,3 +132,38 @@ def test_many_threads_writing_at_once_all_commit(database: Database) -> None:
     expected = sorted(i * 1000 + k for i in range(8) for k in range(50))
     assert sorted(outcomes) == expected
     assert stored(database) == expected
+
+
+def test_the_writer_turn_is_exclusive_across_processes(database: Database, tmp_path: Path) -> None:
+    """Another process holding the turn keeps this one waiting, and its death frees the turn."""
+    held = tmp_path / "held"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time, pathlib\n"
+            "from contacthub.storage.database import Database\n"
+            "db = Database(sys.argv[1])\n"
+            "with db._writer_turn:\n"
+            "    pathlib.Path(sys.argv[2]).touch()\n"
+            "    time.sleep(60)\n",
+            database.url,
+            str(held),
+        ]
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not held.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert held.exists()
+        waiter = threading.Thread(target=lambda: database.write(insert(1)))
+        waiter.start()
+        waiter.join(timeout=0.5)
+        assert waiter.is_alive(), "a write went ahead while another process held the turn"
+        holder.kill()  # the kernel releases a dead process's lock
+        waiter.join(timeout=10)
+        assert not waiter.is_alive()
+        assert stored(database) == [1]
+    finally:
+        holder.kill()
+        holder.wait()
