@@ -10,6 +10,7 @@ from sqlalchemy import Connection, RowMapping
 from contacthub.clock import now_ms
 from contacthub.domain.contacts import (
     CONTACT_FIELDS,
+    AddOptions,
     ContactDraft,
     find_duplicates,
     find_update_duplicates,
@@ -47,14 +48,31 @@ def _raise_if(problems: list[Problem]) -> None:
         raise InvalidRequest(problems)
 
 
-def add(connection: Connection, principal: Principal, body: dict[str, Any]) -> AddedContacts:
-    """Apply `v3/contact/add` whole, or raise: nothing is written unless everything is."""
+@dataclass(frozen=True, slots=True)
+class AddRequest:
+    """A `v3/contact/add` body that passed every field rule: what to store, and how."""
+
+    options: AddOptions
+    drafts: list[ContactDraft]
+
+
+def check_add_request(principal: Principal, body: dict[str, Any]) -> AddRequest:
+    """Apply every rule of an add that needs no stored data, or raise InvalidRequest.
+
+    It runs before the transaction: the writers that queue for the database
+    need not wait while another request's contacts are checked.
+    """
     options, option_problems = parse_add_options(body)
     drafts, problems = parse_contact_batch(
         body.get("contacts"), default_region=principal.default_region
     )
     _raise_if(option_problems + problems)
+    return AddRequest(options, drafts)
 
+
+def add(connection: Connection, principal: Principal, wanted: AddRequest) -> AddedContacts:
+    """Apply a checked `v3/contact/add` whole, or raise: nothing is written unless everything is."""
+    options, drafts = wanted.options, wanted.drafts
     phones = [draft.phone_no for draft in drafts]
     # Most batches hold only new numbers, so the stored ones are looked up
     # first only when the answer needs them before anything is written: for a

@@ -69,13 +69,16 @@ async def add_contacts(request: Request) -> Response:
     key = idempotency.parse_key(request.headers.get(idempotency.HEADER))
     # A dry run writes nothing, so there is nothing to keep for it.
     if key is None or body.get("validate_only") is True:
-        added = await context.writing(contacts_service.add, principal, body)
+        wanted = contacts_service.check_add_request(principal, body)
+        added = await context.writing(contacts_service.add, principal, wanted)
         if not added.validate_only:
             _count_written(_add_answer(added))
         return JSONResponse(_add_answer(added))
 
     def add_once(connection: Connection) -> dict[str, Any]:
-        return _add_answer(contacts_service.add(connection, principal, body))
+        # Checked inside: a key used before answers as it did then, whatever this body holds.
+        wanted = contacts_service.check_add_request(principal, body)
+        return _add_answer(contacts_service.add(connection, principal, wanted))
 
     answer = await context.writing(
         idempotency.run_once,
