@@ -6,7 +6,7 @@ import operator
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import reduce
+from functools import cache, reduce
 from typing import Any
 
 import uuid6
@@ -27,8 +27,7 @@ from sqlalchemy import exc as sa_exc
 
 from contacthub.domain.contacts import CONTACT_FIELDS, ContactDraft
 from contacthub.domain.search import SearchTerm, prefix_upper_bound, search_keys
-from contacthub.storage.dialect import DIALECTS, insert_ignoring_conflicts
-from contacthub.storage.tables import apps, contacts
+from contacthub.storage.tables import SEARCH_KEYS, apps, contacts
 
 _PUBLIC_COLUMNS = (
     contacts.c.seq,
@@ -52,10 +51,6 @@ _IDS_BY_PHONE = select(contacts.c.phone_no, contacts.c.contact_id).where(
     contacts.c.app_id == bindparam("app"),
     contacts.c.phone_no.in_(bindparam("phones", expanding=True)),
 )
-_INSERT_NEW = {
-    dialect: insert_ignoring_conflicts(dialect, contacts).returning(contacts.c.phone_no)
-    for dialect in DIALECTS
-}
 _ADJUST_TOTAL = (
     update(apps)
     .where(apps.c.id == bindparam("app"))
@@ -98,27 +93,62 @@ def insert_new(
     """
     if not drafts:
         return []
-    rows = [
-        {
-            "contact_id": uuid6.uuid7(),
-            "app_id": app_id,
-            "created_at": now_ms,
-            "updated_at": now_ms,
-            **_stored_values({field: getattr(draft, field) for field in CONTACT_FIELDS}),
-        }
-        for draft in drafts
-    ]
-    # An executemany of one cached statement: SQLAlchemy sends it as multi-row
-    # INSERTs ("insertmanyvalues") without compiling 1,500 parameters anew
-    # for every batch, which .values(rows) would (60 ms a batch, measured).
-    statement = _INSERT_NEW[connection.dialect.name]
-    inserted = set(connection.execute(statement, rows).scalars())
+    contact_ids = [uuid6.uuid7() for _ in drafts]
+    # SQLAlchemy's Uuid type stores a UUID as its 32 hex digits where the
+    # database has no UUID type; the driver-level insert must do the same.
+    sqlite = connection.dialect.name == "sqlite"
+    parameters: list[Any] = []
+    for contact_id, draft in zip(contact_ids, drafts, strict=True):
+        keys = search_keys(
+            first_name=draft.first_name,
+            last_name=draft.last_name,
+            company=draft.company,
+            email_id=draft.email_id,
+        )
+        parameters += (
+            contact_id.hex if sqlite else contact_id,
+            app_id,
+            *(getattr(draft, field) for field in CONTACT_FIELDS),
+            now_ms,
+            now_ms,
+            *(keys[key] for key in SEARCH_KEYS),
+        )
+    sql = _insert_new_sql(connection.dialect.name, len(drafts))
+    inserted = {phone for (phone,) in connection.exec_driver_sql(sql, tuple(parameters))}
     _adjust_total(connection, app_id=app_id, delta=len(inserted))
     return [
-        NewContact(str(row["contact_id"]), str(row["phone_no"]))
-        for row in rows
-        if row["phone_no"] in inserted
+        NewContact(str(contact_id), draft.phone_no)
+        for contact_id, draft in zip(contact_ids, drafts, strict=True)
+        if draft.phone_no in inserted
     ]
+
+
+# The insert of a batch, at the driver's level: SQLAlchemy's executemany
+# spends ~10 µs per row building parameters (a sixth of a 100-contact add,
+# measured with py-spy), where this passes one flat tuple to one statement.
+_INSERT_COLUMNS = (
+    "contact_id",
+    "app_id",
+    *CONTACT_FIELDS,
+    "created_at",
+    "updated_at",
+    *SEARCH_KEYS,
+)
+
+
+_INSERT_NEW_SQL = (
+    "INSERT INTO contacts ({columns}) VALUES {values} ON CONFLICT DO NOTHING RETURNING phone_no"
+)
+
+
+@cache
+def _insert_new_sql(dialect: str, rows: int) -> str:
+    """One INSERT of `rows` contacts, in the driver's placeholder style, skipping conflicts."""
+    placeholder = "?" if dialect == "sqlite" else "%s"
+    row = f"({', '.join([placeholder] * len(_INSERT_COLUMNS))})"
+    # Built from constants only; every value is a bound parameter.
+    columns, values = ", ".join(_INSERT_COLUMNS), ", ".join([row] * rows)
+    return _INSERT_NEW_SQL.format(columns=columns, values=values)
 
 
 def get_many(

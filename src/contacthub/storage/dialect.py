@@ -5,19 +5,15 @@ from __future__ import annotations
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
-DIALECTS = ("postgresql", "sqlite")
-
 
 def insert_ignoring_conflicts(
-    dialect: Connection | str, table: Table
+    connection: Connection, table: Table
 ) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that skips rows breaking a unique index instead of failing the transaction.
 
     The caller learns which rows went in from RETURNING; a unique index, not a
     prior SELECT, is what decides, so two racing requests cannot both win.
-    `dialect` is a dialect name or a connection to the database.
     """
-    name = dialect if isinstance(dialect, str) else dialect.dialect.name
-    if name == "postgresql":
+    if connection.dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
