@@ -22,6 +22,8 @@ class Settings:
     login_max_failures_per_address: int = 100
     login_window_seconds: int = 15 * 60
     db_pool_size: int = 10
+    db_pool_timeout_seconds: int = 10
+    db_statement_timeout_ms: int = 30_000
     sqlite_busy_timeout_ms: int = 30_000
 
     @classmethod

@@ -56,11 +56,11 @@ Launch = Callable[..., Server]
 
 @pytest.fixture
 def launch(tmp_path: Path) -> Iterator[Launch]:
-    """`launch(database_url, workers=1)` starts a server that is stopped when the test ends."""
+    """`launch(database_url, workers=1, env=None)` starts a server, stopped when the test ends."""
     started: list[Server] = []
 
-    def start(database_url: str, workers: int = 1) -> Server:
-        server = Server(database_url, env=SHARED_SERVER_ENV, workers=workers)
+    def start(database_url: str, workers: int = 1, env: dict[str, str] | None = None) -> Server:
+        server = Server(database_url, env={**SHARED_SERVER_ENV, **(env or {})}, workers=workers)
         started.append(server)
         return server.start(tmp_path / f"server-{len(started)}.log")
 

@@ -29,6 +29,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     database = Database(
         settings.database_url,
         pool_size=settings.db_pool_size,
+        pool_timeout_seconds=settings.db_pool_timeout_seconds,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
 

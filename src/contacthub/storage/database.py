@@ -49,30 +49,41 @@ def sqlalchemy_url(url: str) -> str:
 
 
 def create_database_engine(
-    url: str, *, pool_size: int = 10, sqlite_busy_timeout_ms: int = 30_000
+    url: str,
+    *,
+    pool_size: int = 10,
+    pool_timeout_seconds: int = 10,
+    statement_timeout_ms: int | None = None,
+    sqlite_busy_timeout_ms: int = 30_000,
 ) -> Engine:
+    """An engine whose every wait is bounded: for a pooled connection, a lock, a statement.
+
+    A wait that runs out raises, and the transaction scope answers 503: a
+    request never hangs on the database. `statement_timeout_ms` applies to
+    PostgreSQL (SQLite statements cannot block; only its locks can, bounded by
+    the busy timeout). Migrations pass none: building an index may take long.
+    """
     target = make_url(sqlalchemy_url(url))
+    pool = {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": pool_timeout_seconds}
     if target.get_backend_name() == "sqlite":
         engine = create_engine(
             target,
-            pool_size=pool_size,
-            max_overflow=pool_size,
+            **pool,
             connect_args={"check_same_thread": False, "timeout": sqlite_busy_timeout_ms / 1000},
         )
         _configure_sqlite(engine, sqlite_busy_timeout_ms)
         return engine
     if target.get_backend_name() == "postgresql":
-        return create_engine(
-            target,
-            pool_size=pool_size,
-            max_overflow=pool_size,
-            pool_pre_ping=True,
-            pool_timeout=10,
+        connect_args: dict[str, Any] = {
+            "connect_timeout": 5,
             # No server-side prepared statements: PostgreSQL would then settle
             # on one generic plan for every search, and a generic plan for a
             # selective search reads the whole table (measured: 0.1 ms → 900 ms).
-            connect_args={"connect_timeout": 5, "prepare_threshold": None},
-        )
+            "prepare_threshold": None,
+        }
+        if statement_timeout_ms is not None:
+            connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
+        return create_engine(target, **pool, pool_pre_ping=True, connect_args=connect_args)
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")
 
 
