@@ -13,7 +13,7 @@ from contacthub.api import idempotency
 from contacthub.api.body import read_json_object
 from contacthub.api.context import AppContext, context_of
 from contacthub.api.metrics import record_contacts_written
-from contacthub.api.openapi import request_body, responses
+from contacthub.api.openapi import api_responses, request_body
 from contacthub.api.responses import JSONResponse
 from contacthub.api.schemas import (
     ContactAddRequest,
@@ -24,6 +24,7 @@ from contacthub.api.schemas import (
     ContactGetResponse,
     ContactUpdateRequest,
     ContactUpdateResponse,
+    DuplicateContactsResponse,
 )
 from contacthub.domain.credentials import user_token
 from contacthub.services import contacts as contacts_service
@@ -61,8 +62,16 @@ def _count_written(answer: dict[str, Any]) -> None:
     ADD_PATH,
     operation_id="addContacts",
     summary="Add 1 to 100 contacts to the organization, all or nothing",
-    responses=responses(ContactAddResponse, 400, 404, 409, 413),
-    openapi_extra=request_body(ContactAddRequest),
+    responses=api_responses(
+        ContactAddResponse,
+        success_description="Added (or, with `on_duplicate`, skipped or updated): one entry per "
+        "input element, in input order",
+        conflict=DuplicateContactsResponse,
+        conflict_description='A number already stored (under `on_duplicate` `"error"`), or '
+        "repeated in the batch (under every policy); nothing was written",
+        replayable=True,
+    ),
+    openapi_extra=request_body(ContactAddRequest, bearer=True, idempotency_key=True),
 )
 async def add_contacts(request: Request) -> Response:
     context, body, principal = await _authenticated(request)
@@ -97,8 +106,11 @@ async def add_contacts(request: Request) -> Response:
     "/v3/contact/get",
     operation_id="getContacts",
     summary="Read one contact by id, or a page of contacts in creation order, optionally searched",
-    responses=responses(ContactGetResponse, 400, 404, 413),
-    openapi_extra=request_body(ContactGetRequest),
+    responses=api_responses(
+        ContactGetResponse,
+        success_description="One contact (or none) by id, or a page in creation order",
+    ),
+    openapi_extra=request_body(ContactGetRequest, bearer=True),
 )
 async def get_contacts(request: Request) -> Response:
     context, body, principal = await _authenticated(request)
@@ -114,8 +126,14 @@ async def get_contacts(request: Request) -> Response:
     "/v3/contact/update",
     operation_id="updateContacts",
     summary="Change 1 to 100 contacts, all or nothing",
-    responses=responses(ContactUpdateResponse, 400, 404, 409, 413),
-    openapi_extra=request_body(ContactUpdateRequest),
+    responses=api_responses(
+        ContactUpdateResponse,
+        success_description="Every contact of the batch was changed",
+        conflict=DuplicateContactsResponse,
+        conflict_description="A new number that another contact holds, or that an earlier "
+        "element also takes; nothing was written",
+    ),
+    openapi_extra=request_body(ContactUpdateRequest, bearer=True),
 )
 async def update_contacts(request: Request) -> Response:
     context, body, principal = await _authenticated(request)
@@ -128,8 +146,11 @@ async def update_contacts(request: Request) -> Response:
     "/v3/contact/delete",
     operation_id="deleteContacts",
     summary="Delete 1 to 100 contacts by id; ids that match nothing are ignored",
-    responses=responses(ContactDeleteResponse, 400, 404, 413),
-    openapi_extra=request_body(ContactDeleteRequest),
+    responses=api_responses(
+        ContactDeleteResponse,
+        success_description="Deleted; ids that match nothing in the organization are ignored",
+    ),
+    openapi_extra=request_body(ContactDeleteRequest, bearer=True),
 )
 async def delete_contacts(request: Request) -> Response:
     context, body, principal = await _authenticated(request)

@@ -10,13 +10,19 @@ from starlette.responses import Response
 
 from contacthub.api import metrics
 from contacthub.api.context import context_of
+from contacthub.api.openapi import INTERNAL_ERROR
 from contacthub.api.responses import JSONResponse, error_response
-from contacthub.api.schemas import ErrorResponse, Health
+from contacthub.api.schemas import Health, NotReadyResponse
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", operation_id="health", responses={200: {"model": Health}})
+@router.get(
+    "/healthz",
+    operation_id="health",
+    summary="Liveness: answers while the process runs",
+    responses={200: {"model": Health, "description": "The process runs"}, **INTERNAL_ERROR},
+)
 async def health() -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -24,7 +30,15 @@ async def health() -> Response:
 @router.get(
     "/readyz",
     operation_id="ready",
-    responses={200: {"model": Health}, 503: {"model": ErrorResponse}},
+    summary="Readiness: answers 200 when the database answers",
+    responses={
+        200: {"model": Health, "description": "The database answers"},
+        **INTERNAL_ERROR,
+        503: {
+            "model": NotReadyResponse,
+            "description": "The database does not answer (no `Retry-After`)",
+        },
+    },
 )
 async def ready(request: Request) -> Response:
     if await run_in_threadpool(context_of(request).database.ping):
@@ -41,7 +55,8 @@ async def ready(request: Request) -> Response:
         200: {
             "description": "The Prometheus text exposition format",
             "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
-        }
+        },
+        **INTERNAL_ERROR,
     },
 )
 async def metrics_text() -> Response:

@@ -9,9 +9,16 @@ from starlette.responses import Response
 
 from contacthub.api.body import read_json_object
 from contacthub.api.context import context_of
-from contacthub.api.openapi import request_body, responses
+from contacthub.api.openapi import api_responses, request_body
 from contacthub.api.responses import JSONResponse
-from contacthub.api.schemas import LoginRequest, LoginResponse, UserAddRequest, UserAddResponse
+from contacthub.api.schemas import (
+    ExtensionTakenResponse,
+    LoginFailedResponse,
+    LoginRequest,
+    LoginResponse,
+    UserAddRequest,
+    UserAddResponse,
+)
 from contacthub.domain.credentials import app_credentials, user_credentials
 from contacthub.errors import NotAuthenticated
 from contacthub.services import throttle
@@ -24,7 +31,14 @@ router = APIRouter(tags=["users"])
     "/v2/user/add",
     operation_id="addUser",
     summary="Add a user to an app (admin: authenticated by the app id and secret)",
-    responses=responses(UserAddResponse, 400, 404, 409, 413, 429),
+    responses=api_responses(
+        UserAddResponse,
+        success_description="The user was added; it logs in as `<extension>_<appid>`",
+        not_found_description="Unknown `appid`, or wrong `secret`",
+        conflict=ExtensionTakenResponse,
+        conflict_description="The extension is taken in this app",
+        throttled=True,
+    ),
     openapi_extra=request_body(UserAddRequest),
 )
 async def add_user(request: Request) -> Response:
@@ -59,7 +73,13 @@ async def add_user(request: Request) -> Response:
     "/v2/user/login",
     operation_id="login",
     summary="Log in with a user id and password for a token",
-    responses=responses(LoginResponse, 400, 404, 413, 429),
+    responses=api_responses(
+        LoginResponse,
+        success_description="Logged in: a new token, valid for 30 days by default",
+        not_found=LoginFailedResponse,
+        not_found_description="Unknown user id or wrong password (the same answer for both)",
+        throttled=True,
+    ),
     openapi_extra=request_body(LoginRequest),
 )
 async def login(request: Request) -> Response:
