@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck bench bench-search clean
+.PHONY: run test lint typecheck bench bench-peers soak wrk bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,33 @@ typecheck: $(VENV)/.installed
 test: lint typecheck
 	$(BIN)/pytest
 
-bench: $(VENV)/.installed-bench
-	$(BIN)/python bench/add_batches.py
+# The benchmarks' load generator, from Debian's packages (needs root, as apt-get does).
+wrk:
+	@command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
+
+# Datasette, the nearest peer, in a virtualenv of its own on the same Python as $(VENV).
+PEER_DATASETTE := bench/.peers/datasette
+$(PEER_DATASETTE)/.installed: | $(BIN)/python
+	$(BIN)/python -m venv $(PEER_DATASETTE)
+	$(PEER_DATASETTE)/bin/python -m pip install --quiet 'datasette==1.0a41'
+	touch $@
+
+# contacthub on SQLite and PostgreSQL, Datasette and the raw insert ceiling, side by side
+# (about 10 minutes); writes docs/benchmarks.md and docs/benchmarks-throughput.png.
+bench: $(VENV)/.installed-bench $(PEER_DATASETTE)/.installed wrk
+	$(BIN)/python bench/throughput.py
+
+bench-peers: $(VENV)/.installed-bench $(PEER_DATASETTE)/.installed wrk
+	$(BIN)/python bench/throughput.py --systems datasette
+
+# The long runs (about 40 minutes): the soak variants of the fault tests and of the fast
+# paths' equivalence tests (CONTACTHUB_SOAK=1; with CONTACTHUB_TEST_POSTGRES_URL set, they
+# also restart PostgreSQL, see docs/reliability.md), then the server's memory under MINUTES
+# (default 10) of load, written to docs/benchmarks-soak.md.
+soak: $(VENV)/.installed-bench wrk
+	CONTACTHUB_SOAK=1 $(BIN)/pytest -s tests/faults tests/domain/test_phone_fast_path.py \
+		tests/domain/test_email_fast_path.py
+	$(BIN)/python bench/soak.py --minutes $(or $(MINUTES),10)
 
 # Needs PostgreSQL; CONTACTS (default 1000000) contacts in one organization.
 bench-search: $(VENV)/.installed

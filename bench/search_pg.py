@@ -33,9 +33,10 @@ What it does:
    drops it at the end (`DROP DATABASE ... WITH (FORCE)`), also on error or
    Ctrl-C, unless `--keep` is given;
 2. migrates it with `contacthub db upgrade` (the CLI next to this Python),
-   creates an app in-process as tests/conftest.py does, starts
+   creates an app with `contacthub app create --json`, starts
    `contacthub serve` on a free loopback port, adds a user with
-   `POST /v2/user/add` and logs in with `POST /v2/user/login`;
+   `POST /v2/user/add` and logs in with `POST /v2/user/login`
+   (bench/_harness.py);
 3. loads the contacts straight into the `contacts` table with COPY (not over
    HTTP): varied names from a few hundred first and last names in Latin
    (plain and accented), Devanagari, Tamil, Bengali, Cyrillic, Greek,
@@ -69,29 +70,38 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
-import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
 from random import Random
 from typing import Any, cast
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
+from _harness import (
+    CONTACTHUB,
+    DEFAULT_POSTGRES_URL,
+    REQUEST_TIMEOUT_SECONDS,
+    cpu_model,
+    create_app,
+    expect_ok,
+    load_average,
+    log_in,
+    memory_total,
+    migrate,
+    nearest_rank,
+    postgres_database,
+    running_server,
+)
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection
@@ -101,16 +111,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from contacthub.domain.contacts import parse_contact_batch
 from contacthub.domain.search import SearchTerm, parse_search, search_keys
-from contacthub.services import apps as apps_service
 from contacthub.storage import contacts as contacts_storage
-from contacthub.storage.database import Database
 
-CONTACTHUB = Path(sys.executable).with_name("contacthub")
-HOST = "127.0.0.1"
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-PASSWORD = "bench password"
-STARTUP_TIMEOUT_SECONDS = 30.0
-REQUEST_TIMEOUT_SECONDS = 120.0
 PAGE_LIMIT = 100
 DEEP_PAGES = 5
 WARMUPS = 3
@@ -511,134 +513,6 @@ def check_rows_valid(vocabulary: Vocabulary, app_id: int, total: int, seed: int)
     return len(rows)
 
 
-# --- the database and the server -------------------------------------------------------
-
-
-def database_url_for(admin_url: str, name: str) -> str:
-    parts = urlsplit(admin_url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-@contextmanager
-def bench_database(admin_url: str, keep: bool) -> Iterator[str]:
-    name = f"contacthub_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    print(f"database     {name} created")
-    try:
-        yield database_url_for(admin_url, name)
-    finally:
-        if keep:
-            print(f"database     {name} kept (--keep): {database_url_for(admin_url, name)}")
-        else:
-            with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
-            print(f"database     {name} dropped")
-
-
-def default_environment() -> dict[str, str]:
-    """This process's environment without CONTACTHUB_* settings: the server runs on defaults."""
-    return {name: value for name, value in os.environ.items() if not name.startswith("CONTACTHUB_")}
-
-
-def migrate(database_url: str) -> None:
-    done = subprocess.run(
-        [str(CONTACTHUB), "db", "upgrade", "--database-url", database_url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=default_environment(),
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"contacthub db upgrade failed:\n{done.stdout}{done.stderr}")
-
-
-def create_app(database_url: str) -> tuple[int, str]:
-    """Create an app in-process, as tests/conftest.py does; return its id and secret."""
-    database = Database(database_url)
-    try:
-        with database.transaction(write=True) as connection:
-            app = apps_service.create(connection, name="bench", default_region=None)
-    finally:
-        database.dispose()
-    return app.appid, app.secret
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def running_server(database_url: str, log_path: Path) -> Iterator[str]:
-    port = free_port()
-    base_url = f"http://{HOST}:{port}"
-    command = [
-        str(CONTACTHUB), "serve", "--host", HOST, "--port", str(port),
-        "--database-url", database_url,
-    ]  # fmt: skip
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env=default_environment()
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not answer /healthz:\n{log_path.read_text()}")
-            time.sleep(0.1)
-        yield base_url
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def expect_ok(response: httpx.Response) -> dict[str, Any]:
-    if response.status_code != 200:
-        raise RuntimeError(
-            f"{response.request.method} {response.request.url.path}: "
-            f"{response.status_code} {response.text}"
-        )
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def log_in(client: httpx.Client, app_id: int, secret: str) -> str:
-    added = expect_ok(
-        client.post(
-            "/v2/user/add",
-            json={
-                "appid": app_id,
-                "secret": secret,
-                "extension": 101,
-                "name": "Bench User",
-                "phone_number": "+91 92000 11111",
-                "password": PASSWORD,
-            },
-        )
-    )
-    login = expect_ok(
-        client.post("/v2/user/login", json={"id": added["agent"]["agent_id"], "password": PASSWORD})
-    )
-    return str(login["token"])
-
-
 # --- loading -----------------------------------------------------------------------------
 
 
@@ -754,13 +628,6 @@ def choose_cases(generator: Generator, total: int) -> list[Case]:
         # three characters, the trigram index cannot narrow `LIKE '%48%'` at all.
         Case("phone, 2 digits", "48"),
     ]
-
-
-def nearest_rank(sorted_values: Sequence[float], fraction: float) -> float:
-    if not sorted_values:
-        return math.nan
-    rank = max(1, math.ceil(fraction * len(sorted_values)))
-    return sorted_values[rank - 1]
 
 
 def measure_http(
@@ -930,16 +797,11 @@ def explain_generic(
 # --- reporting ---------------------------------------------------------------------------
 
 
-def load_average() -> str:
-    """The 1/5/15-minute load averages: other work on the machine skews the figures."""
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def machine_facts(database_url: str) -> list[tuple[str, str]]:
     facts = [
         ("nproc", str(len(os.sched_getaffinity(0)))),
-        ("cpu", _cpu_model()),
-        ("memory", _memory()),
+        ("cpu", cpu_model()),
+        ("memory", memory_total()),
         ("python", platform.python_version()),
     ]
     with psycopg.connect(database_url, autocommit=True) as connection:
@@ -957,26 +819,6 @@ def machine_facts(database_url: str) -> list[tuple[str, str]]:
             row = value.fetchone()
             facts.append((setting, str(row[0]) if row else "?"))
     return facts
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
-
-
-def _memory() -> str:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    return "?"
 
 
 def relation_sizes(database_url: str) -> list[tuple[str, str]]:
@@ -1090,11 +932,13 @@ def run(args: argparse.Namespace) -> None:
     loadavg_before = load_average()
     with (
         tempfile.TemporaryDirectory(prefix="contacthub-bench-") as directory,
-        bench_database(args.postgres_url, args.keep) as database_url,
+        postgres_database(args.postgres_url, args.keep) as database_url,
     ):
+        print(f"database     {database_url.rsplit('/', 1)[-1]} created")
         migrate(database_url)
-        app_id, secret = create_app(database_url)
-        print(f"migrated     app {app_id} created in-process")
+        app = create_app(database_url)
+        app_id = app.appid
+        print(f"migrated     app {app_id} created")
         vocabulary = build_vocabulary(Random(args.seed))
         print(
             f"vocabulary   {len(vocabulary.first_names)} first names, "
@@ -1105,11 +949,11 @@ def run(args: argparse.Namespace) -> None:
 
         log_path = Path(directory) / "server.log"
         with (
-            running_server(database_url, log_path) as base_url,
-            httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_SECONDS) as client,
+            running_server(database_url, log_path) as server,
+            httpx.Client(base_url=server.base_url, timeout=REQUEST_TIMEOUT_SECONDS) as client,
         ):
-            token = log_in(client, app_id, secret)
-            print(f"server       {base_url}, user logged in")
+            token = log_in(client, app)
+            print(f"server       {server.base_url}, user logged in")
 
             generator = Generator(vocabulary, app_id, args.contacts, args.seed)
             print(f"loading      {args.contacts:,} contacts by COPY")
