@@ -30,7 +30,16 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
-test: lint typecheck
+# The browser tests drive Debian's Chromium (never a downloaded one): installed
+# here where apt-get exists and /usr/bin/chromium does not. Should that fail (no
+# root, no network), make goes on and the browser tests skip, saying why.
+$(VENV)/.chromium: | $(BIN)/python
+	@if [ -x /usr/bin/chromium ] || ! command -v apt-get >/dev/null; then touch $@; \
+	elif apt-get install -y --no-install-recommends chromium \
+		|| (apt-get update && apt-get install -y --no-install-recommends chromium); then touch $@; \
+	else echo "warning: could not install chromium; the browser tests will skip" >&2; fi
+
+test: lint typecheck $(VENV)/.chromium
 	$(BIN)/pytest
 
 # The benchmarks' load generator, from Debian's packages (needs root, as apt-get does).

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from contacthub import __version__
+from contacthub import __version__, web
 from contacthub.api import openapi
 from contacthub.api.context import AppContext
 from contacthub.api.metrics import MetricsMiddleware
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.context = AppContext(settings=settings, database=database)
     for module in (users, contacts, operations):
         app.include_router(module.router)
+    web.install(app)  # the dashboard at /: its routes and /static, outside the OpenAPI schema
     app.add_middleware(RequestContextMiddleware)
     # Added last, so outermost: it sees the 500 that RequestContextMiddleware
     # makes of an exception.

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from contacthub.cli.csv_import import ImportPlan, Row
 from contacthub.client import ContactHub, DuplicateError, ValidationError
+from contacthub.imports import ImportPlan, Row
 
 
 @dataclass

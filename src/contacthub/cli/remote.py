@@ -31,10 +31,10 @@ from rich.progress import (
 from rich.text import Text
 
 from contacthub.cli import import_job
-from contacthub.cli.csv_import import ImportFileError, Row, job_digest, plan_import
 from contacthub.client import APIError, Contact, ContactHub, ContactHubError
 from contacthub.domain.fields import FieldInvalid
 from contacthub.domain.phones import normalise_region
+from contacthub.imports import ImportFileError, Row, job_digest, plan_import
 
 users_app = typer.Typer(help="Manage the users of an app, through a running server.")
 errors = Console(stderr=True)

@@ -56,7 +56,15 @@ class ImportPlan:
 
 
 class ImportFileError(ValueError):
-    """The file as a whole cannot be imported (no header, a required column missing...)."""
+    """The file as a whole cannot be imported (no header, a required column missing...).
+
+    `str()` ends with what to do about it with `contacthub import`'s flags;
+    `problem` is the message alone, for the dashboard, which has no flags.
+    """
+
+    def __init__(self, problem: str, cli_hint: str = "") -> None:
+        super().__init__(f"{problem}; {cli_hint}" if cli_hint else problem)
+        self.problem = problem
 
 
 def _fold(header: str) -> str:
@@ -86,8 +94,8 @@ def map_headers(
     missing = [name for name in REQUIRED if name not in mapping.values()]
     if missing:
         raise ImportFileError(
-            f"no column for {', '.join(missing)} (headers: {', '.join(headers)}); "
-            'name one with --map "Header=field"'
+            f"no column for {', '.join(missing)} (headers: {', '.join(headers)})",
+            cli_hint='name one with --map "Header=field"',
         )
     return mapping, ignored
 

@@ -1,0 +1,490 @@
+"""The dashboard's pages: log in and out, the contact list, add, edit, delete and CSV import.
+
+Every page reads and writes through `services` and `AppContext.reading` /
+`writing`, exactly as the API routes do, so the rules and their messages are
+the API's own, and what they write is counted in /metrics as the API's writes
+are. Pages are plain HTML forms; dashboard.js only adds search as you type.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+
+from contacthub.api.context import AppContext, context_of
+from contacthub.api.metrics import record_contacts_written
+from contacthub.domain.contacts import CONTACT_FIELDS
+from contacthub.domain.credentials import user_credentials
+from contacthub.errors import (
+    DuplicateContacts,
+    InvalidRequest,
+    NotAuthenticated,
+    Problem,
+    TooManyAttempts,
+)
+from contacthub.imports import ImportFileError, ImportPlan, plan_import
+from contacthub.services import contacts as contacts_service
+from contacthub.services import users as users_service
+from contacthub.storage.users import Principal
+from contacthub.web import importing, session
+from contacthub.web.importing import ImportTally
+
+router = APIRouter(include_in_schema=False)
+logger = logging.getLogger("contacthub.web")
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+
+PAGE_SIZE = 25
+FIELD_LABELS = {
+    "phone_no": "Phone number",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "email_id": "E-mail",
+    "company": "Company",
+    "job_title": "Job title",
+}
+NOTICES = {
+    "added": "Contact added.",
+    "updated": "Contact saved.",
+    "deleted": "Contact deleted.",
+}
+# No page embeds or is embedded by another site's; scripts and styles come from here only.
+_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'none'; object-src 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    token: str
+    principal: Principal
+    csrf_token: str
+
+
+async def _session(request: Request) -> Session | None:
+    token = request.cookies.get(session.SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        principal = await context_of(request).authenticate(token)
+    except NotAuthenticated:
+        return None
+    return Session(token, principal, session.csrf_token_for(token))
+
+
+def _render(request: Request, template: str, status: int = 200, **values: Any) -> Response:
+    return templates.TemplateResponse(
+        request, template, {"labels": FIELD_LABELS, **values}, status_code=status, headers=_HEADERS
+    )
+
+
+def _redirect(url: str) -> Response:
+    return RedirectResponse(url, status_code=303, headers=_HEADERS)
+
+
+def _refused(request: Request) -> Response:
+    return _render(
+        request,
+        "message.html",
+        status=403,
+        title="Form expired",
+        message="This form could not be checked (it may be from an old page or another site). "
+        "Nothing was changed. Go back, reload the page and try again.",
+    )
+
+
+async def _posted(request: Request) -> tuple[Session, FormData] | Response:
+    """The session and form of a POST whose CSRF token is right, or the answer refusing it."""
+    current = await _session(request)
+    if current is None:
+        return _redirect("/login")
+    form = await request.form()
+    if not session.csrf_matches(current.csrf_token, form.get(session.CSRF_FIELD)):
+        return _refused(request)
+    return current, form
+
+
+def _field_errors(problems: list[Problem]) -> tuple[dict[str, str], list[str]]:
+    """Problems by form field, and those about no field of the form."""
+    by_field: dict[str, str] = {}
+    general: list[str] = []
+    for problem in problems:
+        if problem.field in FIELD_LABELS:
+            joined = f"{by_field[problem.field]}; " if problem.field in by_field else ""
+            by_field[problem.field] = joined + problem.msg
+        else:
+            general.append(f"{problem.field}: {problem.msg}")
+    return by_field, general
+
+
+def _form_values(form: FormData) -> dict[str, str]:
+    return {name: str(form.get(name) or "") for name in CONTACT_FIELDS}
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# --- logging in and out ---------------------------------------------------------------
+
+
+@router.get("/login")
+async def login_page(request: Request) -> Response:
+    if await _session(request) is not None:
+        return _redirect("/")
+    # Kept when present, so that two login tabs open at once both work.
+    csrf = request.cookies.get(session.LOGIN_CSRF_COOKIE) or session.new_login_csrf()
+    response = _render(request, "login.html", csrf_token=csrf, values={}, errors={})
+    session.set_cookie(request, response, session.LOGIN_CSRF_COOKIE, csrf, max_age=3600)
+    return response
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    context = context_of(request)
+    form = await request.form()
+    csrf = request.cookies.get(session.LOGIN_CSRF_COOKIE, "")
+    if not csrf or not session.csrf_matches(csrf, form.get(session.CSRF_FIELD)):
+        return _refused(request)
+    values = {"user_id": str(form.get("user_id") or "")}
+
+    def again(status: int, message: str, errors: dict[str, str] | None = None) -> Response:
+        return _render(
+            request,
+            "login.html",
+            status=status,
+            csrf_token=csrf,
+            values=values,
+            errors=errors or {},
+            message=message,
+        )
+
+    # The same steps, throttle and answers as `v2/user/login`.
+    try:
+        credentials = user_credentials(
+            {"id": form.get("user_id"), "password": form.get("password")}
+        )
+        policy = context.login_policy
+        attempt = await context.reading(
+            users_service.begin_login, credentials, _client_address(request), policy
+        )
+    except InvalidRequest as error:
+        errors = {("user_id" if p.field == "id" else p.field): p.msg for p in error.problems}
+        return again(400, "Fill in your user id and password.", errors)
+    except TooManyAttempts as error:
+        return again(429, f"{error.msg} (in {error.retry_after_seconds} s).")
+    password_ok = await run_in_threadpool(users_service.password_matches, attempt)
+    logged_in = await context.writing(
+        users_service.finish_login, attempt, password_ok=password_ok, policy=policy
+    )
+    if logged_in is None:
+        return again(401, users_service.WRONG_LOGIN + ".")
+    response = _redirect("/")
+    session.set_cookie(
+        request,
+        response,
+        session.SESSION_COOKIE,
+        logged_in.token,
+        max_age=context.settings.token_ttl_seconds,
+    )
+    session.clear_cookie(request, response, session.LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    response = _redirect("/login")
+    session.clear_cookie(request, response, session.SESSION_COOKIE)
+    return response
+
+
+# --- the contact list -------------------------------------------------------------------
+
+
+@router.get("/")
+async def contact_list(request: Request) -> Response:
+    current = await _session(request)
+    if current is None:
+        return _redirect("/login")
+    context = context_of(request)
+    query = request.query_params
+    search = query.get("q", "")
+    codec = await context.page_state_codec()
+    body = {"limit": PAGE_SIZE, "search": search, "page_state": query.get("page_state")}
+    page = None
+    errors: dict[str, str] = {}
+    try:
+        page_request = contacts_service.check_page_request(current.principal, body, codec)
+    except InvalidRequest as error:
+        errors = {p.field: p.msg for p in error.problems}
+    else:
+        page = await context.reading(contacts_service.get, current.principal, page_request, codec)
+    template = "_results.html" if query.get("partial") == "1" else "list.html"
+    return _render(
+        request,
+        template,
+        status=400 if errors else 200,
+        session=current,
+        search=search,
+        page=page,
+        errors=errors,
+        first_page=not query.get("page_state"),
+        notice=NOTICES.get(query.get("notice", "")),
+    )
+
+
+# --- adding, editing and deleting one contact -------------------------------------------
+
+
+def _form_page(
+    request: Request,
+    current: Session,
+    *,
+    values: dict[str, Any],
+    contact_id: str | None = None,
+    error: Exception | None = None,
+) -> Response:
+    errors: dict[str, str] = {}
+    general: list[str] = []
+    duplicates: list[dict[str, Any]] = []
+    status = 200
+    if isinstance(error, InvalidRequest):
+        errors, general = _field_errors(error.problems)
+        status = 400
+    if isinstance(error, DuplicateContacts):
+        general, duplicates, status = [error.msg], error.duplicates, 409
+    return _render(
+        request,
+        "contact_form.html",
+        status=status,
+        session=current,
+        contact_id=contact_id,
+        values=values,
+        errors=errors,
+        general=general,
+        duplicates=duplicates,
+    )
+
+
+@router.get("/contacts/new")
+async def new_contact_page(request: Request) -> Response:
+    current = await _session(request)
+    if current is None:
+        return _redirect("/login")
+    return _form_page(request, current, values={})
+
+
+@router.post("/contacts/new")
+async def add_contact(request: Request) -> Response:
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    current, form = posted
+    values = _form_values(form)
+    try:
+        wanted = contacts_service.check_add_request(current.principal, {"contacts": [values]})
+        await context_of(request).writing(contacts_service.add, current.principal, wanted)
+    except (InvalidRequest, DuplicateContacts) as error:
+        return _form_page(request, current, values=values, error=error)
+    record_contacts_written("created", 1)
+    return _redirect("/?notice=added")
+
+
+async def _stored_contact(request: Request, current: Session, contact_id: str) -> dict[str, Any]:
+    """The contact of this organization with that id, or {} (also for a malformed id)."""
+    context = context_of(request)
+    codec = await context.page_state_codec()
+    try:
+        wanted = contacts_service.check_page_request(
+            current.principal, {"contact_id": contact_id}, codec
+        )
+    except InvalidRequest:
+        return {}
+    page = await context.reading(contacts_service.get, current.principal, wanted, codec)
+    return page.contacts[0] if page.contacts else {}
+
+
+def _not_found(request: Request) -> Response:
+    return _render(
+        request,
+        "message.html",
+        status=404,
+        title="No such contact",
+        message="This contact does not exist in your organization (it may have been deleted).",
+    )
+
+
+@router.get("/contacts/{contact_id}/edit")
+async def edit_contact_page(request: Request, contact_id: str) -> Response:
+    current = await _session(request)
+    if current is None:
+        return _redirect("/login")
+    stored = await _stored_contact(request, current, contact_id)
+    if not stored:
+        return _not_found(request)
+    values = {name: stored[name] or "" for name in CONTACT_FIELDS}
+    return _form_page(request, current, values=values, contact_id=contact_id)
+
+
+@router.post("/contacts/{contact_id}/edit")
+async def edit_contact(request: Request, contact_id: str) -> Response:
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    current, form = posted
+    values = _form_values(form)
+    body = {"contacts": [{"contact_id": contact_id, **values}]}
+    try:
+        updated = await context_of(request).writing(
+            contacts_service.update, current.principal, body
+        )
+    except (InvalidRequest, DuplicateContacts) as error:
+        return _form_page(request, current, values=values, contact_id=contact_id, error=error)
+    record_contacts_written("updated", updated)
+    return _redirect("/?notice=updated")
+
+
+@router.get("/contacts/{contact_id}/delete")
+async def delete_contact_page(request: Request, contact_id: str) -> Response:
+    current = await _session(request)
+    if current is None:
+        return _redirect("/login")
+    stored = await _stored_contact(request, current, contact_id)
+    if not stored:
+        return _not_found(request)
+    return _render(request, "confirm_delete.html", session=current, contact=stored)
+
+
+@router.post("/contacts/{contact_id}/delete")
+async def delete_contact(request: Request, contact_id: str) -> Response:
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    current, _form = posted
+    try:
+        deleted = await context_of(request).writing(
+            contacts_service.delete, current.principal, {"contact_ids": [contact_id]}
+        )
+    except InvalidRequest:
+        return _not_found(request)
+    if not deleted:
+        return _not_found(request)
+    record_contacts_written("deleted", deleted)
+    return _redirect("/?notice=deleted")
+
+
+# --- CSV import -----------------------------------------------------------------------
+
+
+@router.get("/import")
+async def import_page(request: Request) -> Response:
+    current = await _session(request)
+    if current is None:
+        return _redirect("/login")
+    return _render(request, "import.html", session=current, error=None)
+
+
+def _plan(upload: UploadFile, default_region: str | None) -> ImportPlan:
+    # The CSV reader wants a file it can read twice (sniffing, then rows).
+    with tempfile.NamedTemporaryFile(suffix=".csv") as copy:
+        upload.file.seek(0)
+        while chunk := upload.file.read(1 << 20):
+            copy.write(chunk)
+        copy.flush()
+        try:
+            return plan_import(
+                Path(copy.name), overrides={}, default_region=default_region, on_duplicate="skip"
+            )
+        except ImportFileError as error:
+            # Told with the name the user knows, not the copy's.
+            raise ImportFileError(error.problem.replace(copy.name, upload.filename or "")) from None
+
+
+@router.post("/import")
+async def run_import(request: Request) -> Response:
+    """Import the uploaded file, streaming the page: progress after each batch, then the summary.
+
+    The import lives in this one request, so it needs no job store shared
+    between workers, and the progress shows without JavaScript.
+    """
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    current, form = posted
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return _render(request, "import.html", 400, session=current, error="Choose a CSV file.")
+    try:
+        plan = await run_in_threadpool(_plan, upload, current.principal.default_region)
+    except ImportFileError as error:
+        return _render(request, "import.html", 400, session=current, error=str(error))
+    except (UnicodeDecodeError, ValueError, csv.Error) as error:
+        message = f"This file cannot be read as a UTF-8 CSV ({error})."
+        return _render(request, "import.html", 400, session=current, error=message)
+    page = templates.get_template("import_run.html").render(
+        request=request, session=current, filename=upload.filename
+    )
+    head, tail = page.split(_PROGRESS_MARK)
+    return StreamingResponse(
+        _import_stream(context_of(request), current, plan, head, tail),
+        media_type="text/html; charset=utf-8",
+        headers=_HEADERS,
+    )
+
+
+_PROGRESS_MARK = "<!-- progress -->"
+
+
+async def _import_stream(
+    context: AppContext, current: Session, plan: ImportPlan, head: str, tail: str
+) -> AsyncIterator[str]:
+    tally = ImportTally.of(plan)
+    progress = templates.get_template("_import_progress.html")
+    yield head
+    yield progress.render(tally=tally)
+    error = None
+    try:
+        for batch in plan.batches:
+            await importing.add_batch(tally, batch, context, current.principal)
+            yield progress.render(tally=tally)
+    except Exception:
+        # The page is half sent, so the error is told on it; what was added stays added.
+        logger.exception("dashboard import stopped")
+        error = "The import stopped because of a server error; the summary shows what was done."
+    yield templates.get_template("_import_summary.html").render(
+        session=current, tally=tally, error=error
+    )
+    yield tail
+
+
+@router.post("/import/rejected.csv")
+async def rejected_rows(request: Request) -> Response:
+    """The rejected rows of an import, which its summary page holds: no server-side state."""
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    _current, form = posted
+    return Response(
+        str(form.get("rows") or ""),
+        media_type="text/csv; charset=utf-8",
+        headers={**_HEADERS, "Content-Disposition": 'attachment; filename="rejected.csv"'},
+    )
