@@ -157,6 +157,33 @@ class Deadline:
         return max(0.0, self.end - time.monotonic())
 
 
+class ClientThreads:
+    """`clients` threads, each running `self._client(slot)` until stop() is called: a load.
+
+    stop() waits at most `stop_within` seconds for them, and fails the test if
+    one is still running (a request that hangs).
+    """
+
+    def __init__(self, clients: int, stop_within: float) -> None:
+        self._stop = threading.Event()
+        self._stop_within = stop_within
+        self._threads = [
+            threading.Thread(target=self._client, args=(slot,), name=f"client-{slot}", daemon=True)
+            for slot in range(clients)
+        ]
+
+    def _client(self, slot: int) -> None:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        join_all(self._threads, self._stop_within)
+
+
 def join_all(threads: list[threading.Thread], seconds: float) -> None:
     deadline = Deadline(seconds)
     for thread in threads:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,10 +32,10 @@ from tests.faults.harness import (
     CLIENT_TIMEOUT_SECONDS,
     REQUEST_BOUND_SECONDS,
     SOAK,
+    ClientThreads,
     Deadline,
     Numbers,
     figure_line,
-    join_all,
     log_tail,
     read_all,
     seeded_random,
@@ -70,27 +69,15 @@ class AddedBatch:
     ids: dict[str, str] = field(default_factory=dict)
 
 
-class ReadWriteLoad:
+class ReadWriteLoad(ClientThreads):
     """Client threads adding, paging, searching and logging in; every answer is recorded."""
 
     def __init__(self, org: Org) -> None:
+        super().__init__(CLIENTS, stop_within=2 * CLIENT_TIMEOUT_SECONDS)
         self.org = org
         self.numbers = Numbers()
         self.answers: list[Answer] = []
         self.batches: list[AddedBatch] = []
-        self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._client, args=(slot,), name=f"client-{slot}", daemon=True)
-            for slot in range(CLIENTS)
-        ]
-
-    def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        join_all(self._threads, 2 * CLIENT_TIMEOUT_SECONDS)
 
     def successes(self) -> int:
         return sum(answer.status == 200 for answer in self.answers)

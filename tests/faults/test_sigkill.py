@@ -25,10 +25,10 @@ from tests.faults.conftest import Launch
 from tests.faults.harness import (
     CLIENT_TIMEOUT_SECONDS,
     SOAK,
+    ClientThreads,
     Deadline,
     Numbers,
     figure_line,
-    join_all,
     kill,
     log_tail,
     read_all,
@@ -59,10 +59,11 @@ class Batch:
     answers: list[str] = field(default_factory=list)  # what a refused batch heard
 
 
-class BatchLoad:
+class BatchLoad(ClientThreads):
     """The client threads, and everything they sent and heard."""
 
     def __init__(self, url: str, token: str) -> None:
+        super().__init__(CLIENTS, stop_within=RETRY_SECONDS + CLIENT_TIMEOUT_SECONDS)
         self.url = url
         self.token = token
         self.numbers = Numbers()
@@ -73,19 +74,6 @@ class BatchLoad:
         self.unavailable = 0
         self.problems: list[str] = []
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._client, args=(slot,), name=f"client-{slot}", daemon=True)
-            for slot in range(CLIENTS)
-        ]
-
-    def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        join_all(self._threads, RETRY_SECONDS + CLIENT_TIMEOUT_SECONDS)
 
     def acked(self) -> int:
         return sum(batch.outcome == "acked" for batch in self.batches)
