@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
-from contacthub.web.routes import router
+from contacthub.web.routes import Answered, router
 
 STATIC_DIR = Path(__file__).with_name("static")
 
@@ -16,3 +18,11 @@ def install(app: FastAPI) -> None:
     """Serve the pages and their assets; neither appears in the OpenAPI description."""
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    async def send_the_answer(_request: Request, answered: Exception) -> Response:
+        assert isinstance(answered, Answered)
+        return answered.response
+
+    # A page that needs a login, or a POST whose CSRF token is wrong, is answered
+    # here: the routes raise instead of each checking and returning early.
+    app.add_exception_handler(Answered, send_the_answer)

@@ -109,14 +109,28 @@ def _refused(request: Request) -> Response:
     )
 
 
-async def _posted(request: Request) -> tuple[Session, FormData] | Response:
-    """The session and form of a POST whose CSRF token is right, or the answer refusing it."""
+class Answered(Exception):
+    """Raised with the page to send instead of the one asked for; `install` sends it."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def _signed_in(request: Request) -> Session:
+    """The session of a page that needs one; without one, the visitor is sent to log in."""
     current = await _session(request)
     if current is None:
-        return _redirect("/login")
+        raise Answered(_redirect("/login"))
+    return current
+
+
+async def _posted(request: Request) -> tuple[Session, FormData]:
+    """The session and form of a POST whose CSRF token is right; otherwise the POST is refused."""
+    current = await _signed_in(request)
     form = await request.form()
     if not session.csrf_matches(current.csrf_token, form.get(session.CSRF_FIELD)):
-        return _refused(request)
+        raise Answered(_refused(request))
     return current, form
 
 
@@ -209,9 +223,7 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    posted = await _posted(request)
-    if isinstance(posted, Response):
-        return posted
+    await _posted(request)
     response = _redirect("/login")
     session.clear_cookie(request, response, session.SESSION_COOKIE)
     return response
@@ -222,9 +234,7 @@ async def logout(request: Request) -> Response:
 
 @router.get("/")
 async def contact_list(request: Request) -> Response:
-    current = await _session(request)
-    if current is None:
-        return _redirect("/login")
+    current = await _signed_in(request)
     context = context_of(request)
     query = request.query_params
     search = query.get("q", "")
@@ -287,18 +297,13 @@ def _form_page(
 
 @router.get("/contacts/new")
 async def new_contact_page(request: Request) -> Response:
-    current = await _session(request)
-    if current is None:
-        return _redirect("/login")
+    current = await _signed_in(request)
     return _form_page(request, current, values={})
 
 
 @router.post("/contacts/new")
 async def add_contact(request: Request) -> Response:
-    posted = await _posted(request)
-    if isinstance(posted, Response):
-        return posted
-    current, form = posted
+    current, form = await _posted(request)
     values = _form_values(form)
     try:
         wanted = contacts_service.check_add_request(current.principal, {"contacts": [values]})
@@ -335,9 +340,7 @@ def _not_found(request: Request) -> Response:
 
 @router.get("/contacts/{contact_id}/edit")
 async def edit_contact_page(request: Request, contact_id: str) -> Response:
-    current = await _session(request)
-    if current is None:
-        return _redirect("/login")
+    current = await _signed_in(request)
     stored = await _stored_contact(request, current, contact_id)
     if not stored:
         return _not_found(request)
@@ -347,10 +350,7 @@ async def edit_contact_page(request: Request, contact_id: str) -> Response:
 
 @router.post("/contacts/{contact_id}/edit")
 async def edit_contact(request: Request, contact_id: str) -> Response:
-    posted = await _posted(request)
-    if isinstance(posted, Response):
-        return posted
-    current, form = posted
+    current, form = await _posted(request)
     values = _form_values(form)
     body = {"contacts": [{"contact_id": contact_id, **values}]}
     try:
@@ -365,9 +365,7 @@ async def edit_contact(request: Request, contact_id: str) -> Response:
 
 @router.get("/contacts/{contact_id}/delete")
 async def delete_contact_page(request: Request, contact_id: str) -> Response:
-    current = await _session(request)
-    if current is None:
-        return _redirect("/login")
+    current = await _signed_in(request)
     stored = await _stored_contact(request, current, contact_id)
     if not stored:
         return _not_found(request)
@@ -376,10 +374,7 @@ async def delete_contact_page(request: Request, contact_id: str) -> Response:
 
 @router.post("/contacts/{contact_id}/delete")
 async def delete_contact(request: Request, contact_id: str) -> Response:
-    posted = await _posted(request)
-    if isinstance(posted, Response):
-        return posted
-    current, _form = posted
+    current, _form = await _posted(request)
     try:
         deleted = await context_of(request).writing(
             contacts_service.delete, current.principal, {"contact_ids": [contact_id]}
@@ -397,9 +392,7 @@ async def delete_contact(request: Request, contact_id: str) -> Response:
 
 @router.get("/import")
 async def import_page(request: Request) -> Response:
-    current = await _session(request)
-    if current is None:
-        return _redirect("/login")
+    current = await _signed_in(request)
     return _render(request, "import.html", session=current, error=None)
 
 
@@ -426,10 +419,7 @@ async def run_import(request: Request) -> Response:
     The import lives in this one request, so it needs no job store shared
     between workers, and the progress shows without JavaScript.
     """
-    posted = await _posted(request)
-    if isinstance(posted, Response):
-        return posted
-    current, form = posted
+    current, form = await _posted(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _render(request, "import.html", 400, session=current, error="Choose a CSV file.")
@@ -479,10 +469,7 @@ async def _import_stream(
 @router.post("/import/rejected.csv")
 async def rejected_rows(request: Request) -> Response:
     """The rejected rows of an import, which its summary page holds: no server-side state."""
-    posted = await _posted(request)
-    if isinstance(posted, Response):
-        return posted
-    _current, form = posted
+    _current, form = await _posted(request)
     return Response(
         str(form.get("rows") or ""),
         media_type="text/csv; charset=utf-8",
