@@ -66,7 +66,7 @@ def run_while_the_writer_turn_is_held(
     with database._writer_turn:
         for thread in threads:
             thread.start()
-        while len(database._queue) < len(works):
+        while len(database._writer._queue) < len(works):
             threading.Event().wait(0.001)
     for thread in threads:
         thread.join(timeout=10)

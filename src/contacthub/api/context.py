@@ -45,7 +45,7 @@ class AppContext:
     ) -> R:
         """Run `operation(connection, ...)` in one read-only transaction, off the event loop."""
         return await run_in_threadpool(
-            self._run, False, lambda connection: operation(connection, *args, **kwargs)
+            self._read, lambda connection: operation(connection, *args, **kwargs)
         )
 
     async def writing(
@@ -56,13 +56,11 @@ class AppContext:
         It commits if the operation returns and rolls back if it raises, so a
         refused batch leaves nothing behind.
         """
-        return await run_in_threadpool(
-            self._run, True, lambda connection: operation(connection, *args, **kwargs)
+        return await self.database.write_async(
+            lambda connection: operation(connection, *args, **kwargs)
         )
 
-    def _run(self, write: bool, work: Callable[[Connection], R]) -> R:
-        if write:
-            return self.database.write(work)
+    def _read(self, work: Callable[[Connection], R]) -> R:
         with self.database.transaction(write=False) as connection:
             return work(connection)
 

@@ -91,7 +91,7 @@ def serve(
                 tempfile.TemporaryDirectory(prefix="contacthub-metrics-")
             )
         uvicorn.run(
-            "contacthub.api.app:create_app",
+            "contacthub.api.serving:served_app",
             factory=True,
             host=host,
             port=port,

@@ -54,6 +54,8 @@ class AddRequest:
 
     options: AddOptions
     drafts: list[ContactDraft]
+    # Made ready to insert in advance, one per draft (storage.contacts.prepare_new).
+    prepared: list[contacts.PreparedContact]
 
 
 def check_add_request(principal: Principal, body: dict[str, Any]) -> AddRequest:
@@ -67,7 +69,8 @@ def check_add_request(principal: Principal, body: dict[str, Any]) -> AddRequest:
         body.get("contacts"), default_region=principal.default_region
     )
     _raise_if(option_problems + problems)
-    return AddRequest(options, drafts)
+    prepared = [] if options.validate_only else contacts.prepare_new(drafts)
+    return AddRequest(options, drafts, prepared)
 
 
 def add(connection: Connection, principal: Principal, wanted: AddRequest) -> AddedContacts:
@@ -90,8 +93,12 @@ def add(connection: Connection, principal: Principal, wanted: AddRequest) -> Add
         return AddedContacts(entries, _skipped(plan.statuses), validate_only=True)
 
     now = now_ms()
-    to_create = [d for d, status in zip(drafts, plan.statuses, strict=True) if status == "created"]
-    created = contacts.insert_new(connection, app_id=principal.app_id, drafts=to_create, now_ms=now)
+    to_create = [
+        p for p, status in zip(wanted.prepared, plan.statuses, strict=True) if status == "created"
+    ]
+    created = contacts.insert_new(
+        connection, app_id=principal.app_id, prepared=to_create, now_ms=now
+    )
     if len(created) < len(to_create):
         # Some of these numbers are stored already, or another request stored
         # them after our look-up: the unique index kept them out, and the

@@ -84,52 +84,65 @@ def ids_by_phone(connection: Connection, *, app_id: int, phones: Iterable[str]) 
     return {phone: str(contact_id) for phone, contact_id in rows}
 
 
-def insert_new(
-    connection: Connection, *, app_id: int, drafts: Sequence[ContactDraft], now_ms: int
-) -> list[NewContact]:
-    """Insert the drafts in one statement; return those that went in, in batch order.
+@dataclass(frozen=True, slots=True)
+class PreparedContact:
+    """A draft made ready to insert: its new id, and its stored values in `_INSERT_COLUMNS` order.
 
-    A draft whose number is already stored is left out rather than failing the
-    statement; the caller decides whether the transaction may stand.
+    Preparing runs before the write transaction (`prepare_new`), so that the
+    writers queued for the database wait only for SQL, not for this Python
+    (measured: a third of the time a 100-contact batch held SQLite's writer).
+    Ids are UUIDv7s made here; their order need not match the commit order,
+    since pages follow `seq`, which the insert assigns.
     """
-    if not drafts:
-        return []
-    contact_ids = [uuid6.uuid7() for _ in drafts]
-    # SQLAlchemy's Uuid type stores a UUID as its 32 hex digits where the
-    # database has no UUID type; the driver-level insert must do the same.
-    sqlite = connection.dialect.name == "sqlite"
-    rows = []
-    for contact_id, draft in zip(contact_ids, drafts, strict=True):
+
+    contact_id: uuid.UUID
+    contact_id_text: str
+    phone_no: str
+    values: tuple[str | None, ...]
+
+
+_draft_fields = operator.attrgetter(*CONTACT_FIELDS)
+
+
+def prepare_new(drafts: Iterable[ContactDraft]) -> list[PreparedContact]:
+    prepared = []
+    for draft in drafts:
+        contact_id = uuid6.uuid7()
         keys = search_keys(
             first_name=draft.first_name,
             last_name=draft.last_name,
             company=draft.company,
             email_id=draft.email_id,
         )
-        rows.append(
-            (
-                contact_id.hex if sqlite else contact_id,
-                app_id,
-                *(getattr(draft, field) for field in CONTACT_FIELDS),
-                now_ms,
-                now_ms,
-                *(keys[key] for key in SEARCH_KEYS),
-            )
+        values = (*_draft_fields(draft), *(keys[key] for key in SEARCH_KEYS))
+        prepared.append(PreparedContact(contact_id, str(contact_id), draft.phone_no, values))
+    return prepared
+
+
+def insert_new(
+    connection: Connection, *, app_id: int, prepared: Sequence[PreparedContact], now_ms: int
+) -> list[NewContact]:
+    """Insert the contacts in one statement; return those that went in, in batch order.
+
+    A contact whose number is already stored is left out rather than failing
+    the statement; the caller decides whether the transaction may stand.
+    """
+    if not prepared:
+        return []
+    common = (app_id, now_ms, now_ms)
+    if connection.dialect.name == "sqlite":
+        # SQLAlchemy's Uuid type stores a UUID as its 32 hex digits where the
+        # database has no UUID type; the driver-level insert must do the same.
+        sql = _sqlite_insert_sql(len(prepared))
+        parameters: tuple[Any, ...] = tuple(
+            chain.from_iterable((c.contact_id.hex, *c.values, *common) for c in prepared)
         )
-    if sqlite:
-        sql, parameters = _sqlite_insert_sql(len(rows)), tuple(chain.from_iterable(rows))
     else:
-        sql, parameters = (
-            _POSTGRES_INSERT_SQL,
-            tuple(list(column) for column in zip(*rows, strict=True)),
-        )
+        rows = [(c.contact_id, *c.values, *common) for c in prepared]
+        sql, parameters = _POSTGRES_INSERT_SQL, tuple(map(list, zip(*rows, strict=True)))
     inserted = {phone for (phone,) in connection.exec_driver_sql(sql, parameters)}
     _adjust_total(connection, app_id=app_id, delta=len(inserted))
-    return [
-        NewContact(str(contact_id), draft.phone_no)
-        for contact_id, draft in zip(contact_ids, drafts, strict=True)
-        if draft.phone_no in inserted
-    ]
+    return [NewContact(c.contact_id_text, c.phone_no) for c in prepared if c.phone_no in inserted]
 
 
 # The insert of a batch, at the driver's level, built from constants only
@@ -140,11 +153,12 @@ def insert_new(
 # so PostgreSQL gets one array per column instead, and unnest() makes rows.
 _INSERT_COLUMNS = (
     "contact_id",
-    "app_id",
     *CONTACT_FIELDS,
+    *SEARCH_KEYS,
+    # Last, as the values a batch's rows share (PreparedContact.values comes before).
+    "app_id",
     "created_at",
     "updated_at",
-    *SEARCH_KEYS,
 )
 _POSTGRES_ARRAY_TYPES = {
     "contact_id": "uuid",

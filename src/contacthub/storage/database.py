@@ -9,18 +9,22 @@ transaction starts with `BEGIN IMMEDIATE`: it takes the write lock up front,
 so two writers queue on the busy timeout instead of deadlocking on a lock
 upgrade, which SQLite could only answer with "database is locked".
 
-On SQLite, the writes of one process are committed in groups (`Database.write`):
-SQLite runs one writer at a time anyway, so while one transaction commits,
-the writes that arrive queue up, and the next writer runs all of them in one
-transaction, each in a savepoint of its own, and commits once. Every write
-still gets its own answer, and one that fails takes only its own savepoint
-back. Many small writes then share one fsync instead of paying one each.
+On SQLite, the writes of one process are committed in groups (`Database.write`
+and `write_async`): SQLite runs one writer at a time anyway, so one thread of
+the process, its writer, does all of them. While it commits, the writes that
+arrive queue up, and it then runs all of them in one transaction, each in a
+savepoint of its own, and commits once. Every write still gets its own
+answer, and one that fails takes only its own savepoint back. Many small
+writes then share one fsync instead of paying one each, and a request waits
+for its answer on the event loop instead of holding a thread of its own
+(measured: a thread per write queued on the writer turn and woke one by one).
 PostgreSQL runs concurrent transactions side by side, so there each write
-commits on its own.
+commits on its own, in a thread of the pool.
 """
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import threading
@@ -28,6 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Generic, TypeVar
 
+from anyio import to_thread
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -147,11 +152,11 @@ class _WriterTurn:
 class _QueuedWrite(Generic[R]):
     """A write waiting for its group's commit, and then what came of it."""
 
-    __slots__ = ("done", "error", "result", "work")
+    __slots__ = ("error", "result", "settled", "work")
 
-    def __init__(self, work: Callable[[Connection], R]) -> None:
+    def __init__(self, work: Callable[[Connection], R], settled: Callable[[], None]) -> None:
         self.work = work
-        self.done = False
+        self.settled = settled  # called by the writer once result or error is set
         self.result: R | None = None
         self.error: BaseException | None = None
 
@@ -159,6 +164,76 @@ class _QueuedWrite(Generic[R]):
         if self.error is not None:
             raise self.error
         return self.result  # type: ignore[return-value]  # set whenever error is not
+
+
+class _GroupWriter:
+    """The thread that runs a SQLite database's writes for this process, a group at a time."""
+
+    def __init__(
+        self,
+        turn: AbstractContextManager[Any],
+        commit_group: Callable[[list[_QueuedWrite[Any]]], None],
+    ) -> None:
+        self._turn = turn
+        self._commit_group = commit_group
+        self._queue: list[_QueuedWrite[Any]] = []
+        self._ready = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def submit(self, queued: _QueuedWrite[Any]) -> None:
+        with self._ready:
+            if self._stopping:
+                raise ServiceUnavailable()
+            self._queue.append(queued)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="contacthub-writer", daemon=True
+                )
+                self._thread.start()
+            self._ready.notify()
+
+    def stop(self) -> None:
+        """Finish the writes queued so far and end the thread; a later write starts another."""
+        with self._ready:
+            self._stopping = True
+            self._ready.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+        with self._ready:
+            self._thread, self._stopping = None, False
+
+    def _run(self) -> None:
+        while self._work_waiting():
+            try:
+                self._turn.__enter__()
+            except Exception as error:
+                group = self._take()
+                for queued in group:
+                    queued.error = ServiceUnavailable()
+                    queued.error.__cause__ = error
+            else:
+                try:
+                    # Taken only now: what queued while another process held
+                    # the turn joins this group.
+                    group = self._take()
+                    self._commit_group(group)
+                finally:
+                    self._turn.__exit__(None, None, None)
+            for queued in group:
+                queued.settled()
+
+    def _work_waiting(self) -> bool:
+        with self._ready:
+            while not self._queue and not self._stopping:
+                self._ready.wait()
+            return bool(self._queue)
+
+    def _take(self) -> list[_QueuedWrite[Any]]:
+        with self._ready:
+            group, self._queue = self._queue, []
+            return group
 
 
 class Database:
@@ -171,8 +246,7 @@ class Database:
         self._writer_turn: AbstractContextManager[Any] = (
             _WriterTurn(self.engine.url.database) if self._groups_writes else nullcontext()
         )
-        self._queue: list[_QueuedWrite[Any]] = []
-        self._queue_lock = threading.Lock()
+        self._writer = _GroupWriter(self._writer_turn, self._commit_group)
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Connection]:
@@ -192,16 +266,27 @@ class Database:
         if not self._groups_writes:
             with self.transaction(write=True) as connection:
                 return work(connection)
-        mine = _QueuedWrite(work)
-        with self._queue_lock:
-            self._queue.append(mine)
-        with self._writer_turn:
-            # Whoever holds the turn commits everything queued, so by the time
-            # a writer gets the turn its write may have been committed already.
-            if not mine.done:
-                with self._queue_lock:
-                    group, self._queue = self._queue, []
-                self._commit_group(group)
+        done = threading.Event()
+        mine = _QueuedWrite(work, done.set)
+        self._writer.submit(mine)
+        done.wait()
+        return mine.outcome()
+
+    async def write_async(self, work: Callable[[Connection], R]) -> R:
+        """`write`, awaited from the event loop."""
+        if not self._groups_writes:
+            return await to_thread.run_sync(self.write, work)
+        loop = asyncio.get_running_loop()
+        answered: asyncio.Future[None] = loop.create_future()
+
+        def settled() -> None:
+            loop.call_soon_threadsafe(_resolve, answered)
+
+        mine = _QueuedWrite(work, settled)
+        self._writer.submit(mine)
+        # Shielded: a request cancelled now (its client gone) cannot take back
+        # a write the writer may be committing; its answer is simply not sent.
+        await asyncio.shield(answered)
         return mine.outcome()
 
     def _commit_group(self, group: list[_QueuedWrite[Any]]) -> None:
@@ -212,16 +297,11 @@ class Database:
                 else:
                     for queued in group:
                         _run_in_savepoint(connection, queued)
-        except BaseException as error:
+        except BaseException as error:  # the writer thread must live on
             # Nothing of the group was committed: every write fails, with its
             # own error if it had one, else with the group's.
             for queued in group:
                 queued.error = queued.error or error
-            if not isinstance(error, Exception):
-                raise
-        finally:
-            for queued in group:
-                queued.done = True
 
     @contextmanager
     def _open(self, *, write: bool) -> Iterator[Connection]:
@@ -243,7 +323,13 @@ class Database:
         return True
 
     def dispose(self) -> None:
+        self._writer.stop()
         self.engine.dispose()
+
+
+def _resolve(answered: asyncio.Future[None]) -> None:
+    if not answered.done():
+        answered.set_result(None)
 
 
 def _run_in_savepoint(connection: Connection, queued: _QueuedWrite[Any]) -> None:
