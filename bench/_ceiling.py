@@ -8,7 +8,8 @@ as the server fills them: a time-ordered UUIDv7 `contact_id`, creation and
 update times, and the case-folded search keys computed by the server's own
 `contacthub.domain.search.search_keys`.
 What the server does besides (parsing and checking the request, looking for
-duplicates, keeping `apps.contact_count`) is not done here: that is the point.
+duplicates, keeping the organization's total in `contact_totals`) is not done
+here: that is the point.
 
 - SQLite: one connection (SQLite has one writer at a time), WAL,
   `synchronous=FULL` and `foreign_keys=ON`, as the server sets them; each

@@ -53,7 +53,7 @@ def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
     for _ in range(2):
         done = run_cli("db", "upgrade", database_url=url)
         assert done.returncode == 0, done.stderr
-        assert "0004_covering_search_indexes" in done.stdout
+        assert "0005_contact_totals" in done.stdout
 
 
 def test_the_flag_beats_the_environment_which_beats_the_default(tmp_path: Path) -> None:

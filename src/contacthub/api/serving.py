@@ -5,11 +5,13 @@ uvicorn starts, and not in `create_app`, which tests also call in-process.
 Measured with wrk, 16 connections, on 2 cores (docs/benchmarks.md):
 
 - The interpreter's switch interval, 5 ms by default, is how long a thread
-  that wants the GIL may wait for the thread holding it. The SQLite writer
-  thread gives the GIL up for every statement and waited for the event loop
-  thread most of the time it held the writer turn: 20 ms of wall time for
-  11 ms of work per group. At 100 µs, 100-contact batches from two worker
-  processes went from ~17,000 to ~21,000 contacts/s.
+  that wants the GIL may wait for the thread holding it. On SQLite, the
+  writer thread gives the GIL up for every statement and waited for the
+  event loop thread most of the time it held the writer turn: 20 ms of wall
+  time for 11 ms of work per group. At 100 µs, 100-contact batches from two
+  worker processes went from ~17,000 to ~21,000 contacts/s. On PostgreSQL,
+  where a thread per request waits for the database, the same setting made
+  them switch so often that batches got 15% slower: it keeps the default.
 - The cyclic garbage collector ran a young collection every 700 allocations
   and, every so often, a full one over every object of the process: those
   were the single adds' tail, p99 80 to 100 ms. With the objects of start-up
@@ -26,6 +28,7 @@ import sys
 from fastapi import FastAPI
 
 from contacthub.api.app import create_app
+from contacthub.api.context import AppContext
 
 SWITCH_INTERVAL_SECONDS = 0.0001
 GC_THRESHOLDS = (20_000, 50, 100)
@@ -34,7 +37,9 @@ GC_THRESHOLDS = (20_000, 50, 100)
 def served_app() -> FastAPI:
     """uvicorn's factory for `contacthub serve`: the app, and its process tuned."""
     app = create_app()
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    context: AppContext = app.state.context
+    if context.database.groups_writes:
+        sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)

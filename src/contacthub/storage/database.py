@@ -242,9 +242,10 @@ class Database:
     def __init__(self, url: str, **engine_options: Any) -> None:
         self.url = url
         self.engine = create_database_engine(url, **engine_options)
-        self._groups_writes = self.engine.dialect.name == "sqlite"
+        # SQLite: one writer thread commits the process's writes in groups.
+        self.groups_writes = self.engine.dialect.name == "sqlite"
         self._writer_turn: AbstractContextManager[Any] = (
-            _WriterTurn(self.engine.url.database) if self._groups_writes else nullcontext()
+            _WriterTurn(self.engine.url.database) if self.groups_writes else nullcontext()
         )
         self._writer = _GroupWriter(self._writer_turn, self._commit_group)
 
@@ -263,7 +264,7 @@ class Database:
 
         On SQLite the transaction may be shared with other writes (module doc).
         """
-        if not self._groups_writes:
+        if not self.groups_writes:
             with self.transaction(write=True) as connection:
                 return work(connection)
         done = threading.Event()
@@ -274,7 +275,7 @@ class Database:
 
     async def write_async(self, work: Callable[[Connection], R]) -> R:
         """`write`, awaited from the event loop."""
-        if not self._groups_writes:
+        if not self.groups_writes:
             return await to_thread.run_sync(self.write, work)
         loop = asyncio.get_running_loop()
         answered: asyncio.Future[None] = loop.create_future()

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -45,9 +46,20 @@ apps = Table(
     Column("secret_digest", String(64), nullable=False),
     Column("default_region", String(2)),
     Column("created_at", BigInteger, nullable=False),
-    # Kept by every add and delete in their own transaction, so that a page
-    # can tell the organization's total without counting a million rows.
-    Column("contact_count", BigInteger, nullable=False, server_default="0"),
+)
+
+# An organization's number of contacts, the sum of its rows here: kept by
+# every add and delete in their own transaction, so that a page can tell the
+# total without counting a million rows. Each transaction adds to one of
+# several shards, so that concurrent writers of one organization on
+# PostgreSQL don't queue for one row lock until their commit (measured: 20%
+# of the throughput of 100-contact batches at 16 connections).
+contact_totals = Table(
+    "contact_totals",
+    metadata,
+    Column("app_id", ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("shard", SmallInteger, primary_key=True),
+    Column("total", BigInteger, nullable=False),
 )
 
 users = Table(

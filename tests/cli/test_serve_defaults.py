@@ -1,0 +1,45 @@
+"""What `contacthub serve` picks when not told: one worker per CPU, within PostgreSQL's limits."""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+import pytest
+
+from contacthub.api import serving
+from contacthub.cli import main
+
+
+@pytest.mark.parametrize(("cpus", "workers"), [(1, 1), (2, 2), (3, 3), (4, 4), (64, 4)])
+def test_one_worker_per_cpu_at_most_four(
+    monkeypatch: pytest.MonkeyPatch, cpus: int, workers: int
+) -> None:
+    monkeypatch.setattr(main.os, "sched_getaffinity", lambda _pid: set(range(cpus)))
+    assert main.default_workers() == workers
+
+
+@pytest.mark.parametrize(("url", "interval"), [("sqlite", 0.0001), ("postgres", None)])
+def test_the_served_process_is_tuned_for_its_backend(
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    interval: float | None,
+    request: pytest.FixtureRequest,
+) -> None:
+    database_url = (
+        f"sqlite:///{request.getfixturevalue('tmp_path') / 'tuned.db'}"
+        if url == "sqlite"
+        else request.getfixturevalue("postgres_database")
+    )
+    monkeypatch.setenv("CONTACTHUB_DATABASE_URL", database_url)
+    before_interval, before_thresholds = sys.getswitchinterval(), gc.get_threshold()
+    try:
+        app = serving.served_app()
+        assert sys.getswitchinterval() == pytest.approx(interval or before_interval)
+        assert gc.get_threshold() == serving.GC_THRESHOLDS
+        assert gc.get_freeze_count() > 0
+        app.state.context.database.dispose()
+    finally:
+        sys.setswitchinterval(before_interval)
+        gc.set_threshold(*before_thresholds)
+        gc.unfreeze()
