@@ -24,7 +24,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    text,
     true,
 )
 from sqlalchemy import exc as sa_exc
@@ -55,10 +54,16 @@ _IDS_BY_PHONE = select(contacts.c.phone_no, contacts.c.contact_id).where(
     contacts.c.app_id == bindparam("app"),
     contacts.c.phone_no.in_(bindparam("phones", expanding=True)),
 )
-_ADD_TO_TOTAL = text(
-    "INSERT INTO contact_totals (app_id, shard, total) VALUES (:app, :shard, :delta) "
+# At the driver's level, like the batch insert: every add runs it, and
+# compiling a text() statement anew cost more than running it (py-spy).
+_ADD_TO_TOTAL = (
+    "INSERT INTO contact_totals (app_id, shard, total) VALUES ({marks}) "
     "ON CONFLICT (app_id, shard) DO UPDATE SET total = contact_totals.total + excluded.total"
 )
+_ADD_TO_TOTAL_SQL = {
+    "sqlite": _ADD_TO_TOTAL.format(marks="?, ?, ?"),
+    "postgresql": _ADD_TO_TOTAL.format(marks="%s, %s, %s"),
+}
 _TOTAL = select(func.coalesce(func.sum(contact_totals.c.total), 0)).where(
     contact_totals.c.app_id == bindparam("app")
 )
@@ -261,7 +266,8 @@ def _adjust_total(connection: Connection, *, app_id: int, delta: int) -> None:
     """
     if delta:
         shard = next(_next_shard) % TOTAL_SHARDS
-        connection.execute(_ADD_TO_TOTAL, {"app": app_id, "shard": shard, "delta": delta})
+        sql = _ADD_TO_TOTAL_SQL[connection.dialect.name]
+        connection.exec_driver_sql(sql, (app_id, shard, delta))
 
 
 def _alternatives(search: SearchTerm) -> list[ColumnElement[bool]]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -334,11 +335,25 @@ def _resolve(answered: asyncio.Future[None]) -> None:
 
 
 def _run_in_savepoint(connection: Connection, queued: _QueuedWrite[Any]) -> None:
-    """Run one write of a group; if it raises, only its own changes are undone."""
+    """Run one write of a group; if it raises, only its own changes are undone.
+
+    The savepoint is SQLite's own, set through the driver: SQLAlchemy's
+    nested transactions cost a sixth of the CPU of a single add (py-spy).
+    """
+    driver = connection.connection.driver_connection
+    _on_driver(driver, "SAVEPOINT group_write")
     try:
-        with connection.begin_nested():
-            queued.result = queued.work(connection)
+        queued.result = queued.work(connection)
     except (exc.OperationalError, exc.InterfaceError):
         raise  # the connection itself is in trouble: the whole group fails
     except Exception as error:
         queued.error = error
+        _on_driver(driver, "ROLLBACK TO group_write")
+    _on_driver(driver, "RELEASE group_write")
+
+
+def _on_driver(driver: Any, sql: str) -> None:
+    try:
+        driver.execute(sql)
+    except sqlite3.Error as error:
+        raise ServiceUnavailable() from error
