@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Connection, text
 
 from contacthub.errors import ServiceUnavailable
-from contacthub.storage.database import Database
+from contacthub.storage.database import Database, _QueuedWrite
 
 
 @pytest.fixture
@@ -167,3 +167,17 @@ def test_the_writer_turn_is_exclusive_across_processes(database: Database, tmp_p
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_waiter_that_is_gone_does_not_stop_the_writer(database: Database) -> None:
+    """An answer nobody can take any more (its event loop closed) leaves the writer running."""
+
+    def loop_closed() -> None:
+        raise RuntimeError("Event loop is closed")
+
+    database._writer.submit(_QueuedWrite(insert(1), loop_closed))
+    later = threading.Thread(target=database.write, args=(insert(2),), daemon=True)
+    later.start()
+    later.join(timeout=10)
+    assert not later.is_alive(), "the writer thread died: later writes wait forever"
+    assert stored(database) == [1, 2]

@@ -30,7 +30,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from typing import Any, Generic, TypeVar
 
 from anyio import to_thread
@@ -223,7 +223,9 @@ class _GroupWriter:
                 finally:
                     self._turn.__exit__(None, None, None)
             for queued in group:
-                queued.settled()
+                # RuntimeError: its event loop has closed, nobody waits for the answer.
+                with suppress(RuntimeError):
+                    queued.settled()
 
     def _work_waiting(self) -> bool:
         with self._ready:
