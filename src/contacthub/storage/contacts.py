@@ -100,7 +100,7 @@ def ids_by_phone(connection: Connection, *, app_id: int, phones: Iterable[str]) 
 
 @dataclass(frozen=True, slots=True)
 class PreparedContact:
-    """A draft made ready to insert: its new id, and its stored values in `_INSERT_COLUMNS` order.
+    """A draft made ready to insert: its new id, and its own values in `_INSERT_COLUMNS` order.
 
     Preparing runs before the write transaction (`prepare_new`), so that the
     writers queued for the database wait only for SQL, not for this Python
