@@ -213,7 +213,8 @@ even when the machine is busy with other work (issue 5).
   as fast as the server answers, for a fixed time after a short warm-up.
 - **Servers**: each cell gets a fresh server on a fresh database, started as
   a user starts it: `contacthub serve` with its defaults (a new SQLite file, or
-  a new PostgreSQL database), and `datasette serve` with a `contacts` table
+  a new PostgreSQL database; one worker process per CPU of the machine below,
+  at most 4), and `datasette serve` with a `contacts` table
   with a unique index on (org_id, phone_no). Datasette checks nothing of the
   rows; contacthub validates and normalises every phone number, e-mail and
   name, refuses duplicates and answers with each contact's new id.
