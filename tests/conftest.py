@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,18 +163,25 @@ def postgres_admin_url() -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-def postgres_database(postgres_admin_url: str) -> Iterator[str]:
-    """A database of this run's own, dropped at the end. Unreachable PostgreSQL fails, not skips."""
+@contextmanager
+def new_postgres_database(admin_url: str) -> Iterator[str]:
+    """The URL of a new, empty database, dropped on leaving."""
     name = f"contacthub_test_{os.getpid()}_{secrets.token_hex(4)}"
-    with psycopg.connect(postgres_admin_url, autocommit=True) as admin:
+    with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = postgres_admin_url.rpartition("/")
+    base, _, _ = admin_url.rpartition("/")
     try:
         yield f"{base}/{name}"
     finally:
-        with psycopg.connect(postgres_admin_url, autocommit=True) as admin:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_admin_url: str) -> Iterator[str]:
+    """A database of this run's own, dropped at the end. Unreachable PostgreSQL fails, not skips."""
+    with new_postgres_database(postgres_admin_url) as url:
+        yield url
 
 
 # Generous limits for the shared servers: the login throttle has tests of its own.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -22,12 +23,13 @@ def test_one_worker_per_cpu_at_most_four(
 @pytest.mark.parametrize(("url", "interval"), [("sqlite", 0.0001), ("postgres", None)])
 def test_the_served_process_is_tuned_for_its_backend(
     monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
     url: str,
     interval: float | None,
-    request: pytest.FixtureRequest,
 ) -> None:
     database_url = (
-        f"sqlite:///{request.getfixturevalue('tmp_path') / 'tuned.db'}"
+        f"sqlite:///{tmp_path / 'tuned.db'}"
         if url == "sqlite"
         else request.getfixturevalue("postgres_database")
     )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from alembic import command
 from sqlalchemy import Connection, text
@@ -16,6 +15,7 @@ from sqlalchemy import Connection, text
 from contacthub.domain.contacts import ContactDraft
 from contacthub.storage import contacts, migrate
 from contacthub.storage.database import Database
+from tests.conftest import new_postgres_database
 
 BEFORE = "0004_covering_search_indexes"
 
@@ -23,22 +23,14 @@ BEFORE = "0004_covering_search_indexes"
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A new, empty database of each backend."""
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'totals.db'}")
+    with (
+        nullcontext(f"sqlite:///{tmp_path / 'totals.db'}")
+        if request.param == "sqlite"
+        else new_postgres_database(request.getfixturevalue("postgres_admin_url"))
+    ) as url:
+        database = Database(url)
         yield database
         database.dispose()
-        return
-    admin_url: str = request.getfixturevalue("postgres_admin_url")
-    name = f"contacthub_totals_{secrets.token_hex(4)}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    database = Database(f"{admin_url.rpartition('/')[0]}/{name}")
-    try:
-        yield database
-    finally:
-        database.dispose()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def add_app(connection: Connection, app_id: int, contact_count: int | None = None) -> None:
