@@ -181,3 +181,32 @@ def test_a_waiter_that_is_gone_does_not_stop_the_writer(database: Database) -> N
     later.join(timeout=10)
     assert not later.is_alive(), "the writer thread died: later writes wait forever"
     assert stored(database) == [1, 2]
+
+
+def test_a_writer_giving_the_turn_up_queues_behind_the_one_waiting_for_it(
+    database: Database,
+) -> None:
+    """The turn goes to the writer that waited, not back to the one that just released it.
+
+    `other` stands for another process: its own Database on the same file,
+    with its own lock files open. A bare flock lets the releaser take the
+    turn straight back before the woken waiter runs.
+    """
+    other = Database(database.url)
+    order: list[str] = []
+
+    def take_the_turn_in_other() -> None:
+        with other._writer_turn:
+            order.append("waiter")
+
+    try:
+        with database._writer_turn:
+            waiter = threading.Thread(target=take_the_turn_in_other)
+            waiter.start()
+            time.sleep(0.2)  # long enough to be waiting for the turn
+        with database._writer_turn:
+            order.append("releaser")
+        waiter.join(timeout=10)
+    finally:
+        other.dispose()
+    assert order == ["waiter", "releaser"]

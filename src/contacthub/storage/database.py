@@ -4,7 +4,7 @@ SQLite (the embedded default) runs in WAL mode with foreign keys on,
 `synchronous=FULL` so that an acknowledged commit survives a power cut, and a
 busy timeout for writers from outside contacthub. contacthub's own writers,
 in any number of threads and processes, take turns on a lock first (a flock
-on `<database>.writer-lock`), so they never poll each other. A writing
+on `<database>.writer-lock`, `_WriterTurn`), so they never poll each other. A writing
 transaction starts with `BEGIN IMMEDIATE`: it takes the write lock up front,
 so two writers queue on the busy timeout instead of deadlocking on a lock
 upgrade, which SQLite could only answer with "database is locked".
@@ -122,32 +122,52 @@ class _WriterTurn:
     seconds (measured: p99 5.8 s with 8 clients, 1.8 s with 2 processes).
     Writers that queue here first are served in turn instead, and find the
     database free when they begin. The kernel drops a killed process's flock.
+
+    A flock alone is unfair too: the process that releases it and wants it
+    again at once (its writer found more work queued) takes it back before
+    the woken waiter runs, and could keep it for 100 ms at a time (measured
+    with two worker processes). So a writer passes a gate first
+    (`<database>.writer-gate`) and holds it only while it waits for the turn:
+    a writer that has just released the turn finds the gate held by the
+    writer waiting for it, and queues behind it.
     """
 
     def __init__(self, database_path: str | None) -> None:
         self._threads = threading.Lock()
         in_memory = not database_path or database_path == ":memory:"
-        self._lock_path = None if in_memory else f"{database_path}.writer-lock"
-        self._lock_file: int | None = None
+        self._paths = (
+            None if in_memory else (f"{database_path}.writer-gate", f"{database_path}.writer-lock")
+        )
+        self._files: tuple[int, int] | None = None
 
     def __enter__(self) -> None:
         self._threads.acquire()
-        if self._lock_path is None:
+        if self._paths is None:
             return
         try:
-            if self._lock_file is None:
-                self._lock_file = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            if self._files is None:
+                gate_path, turn_path = self._paths
+                self._files = (_lock_file(gate_path), _lock_file(turn_path))
+            gate, turn = self._files
+            fcntl.flock(gate, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(turn, fcntl.LOCK_EX)
+            finally:
+                fcntl.flock(gate, fcntl.LOCK_UN)
         except BaseException:
             self._threads.release()
             raise
 
     def __exit__(self, *_exc: object) -> None:
         try:
-            if self._lock_file is not None:
-                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            if self._files is not None:
+                fcntl.flock(self._files[1], fcntl.LOCK_UN)
         finally:
             self._threads.release()
+
+
+def _lock_file(path: str) -> int:
+    return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
 
 
 class _QueuedWrite(Generic[R]):
