@@ -112,3 +112,24 @@ def _stored_or_none(digits: str, region: str | None) -> str | None:
         return phones.normalise_phone(digits, region)
     except FieldInvalid:
         return None
+
+
+def test_is_valid_number_answers_as_libphonenumber_does() -> None:
+    """Both ways: every number the library finds valid, and only those, in every region."""
+    rng = random.Random(11)
+    examples = example_numbers()
+    valid = 0
+    for _ in range(READINGS):
+        _, country_code, national = rng.choice(examples)
+        number = mutated(national, rng).lstrip("0")
+        if rng.randrange(4) == 0:  # the right digits under a neighbouring calling code
+            country_code = rng.choice(examples)[1]
+        if not number:
+            continue
+        expected = phonenumbers.is_valid_number(
+            phonenumbers.PhoneNumber(country_code=country_code, national_number=int(number))
+        )
+        assert phones.is_valid_number(country_code, number) == expected, (country_code, number)
+        valid += expected
+    # Both answers must be common for the comparison to mean something.
+    assert 0.2 * READINGS < valid < 0.8 * READINGS
