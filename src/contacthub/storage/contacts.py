@@ -109,10 +109,12 @@ class PreparedContact:
     since pages follow `seq`, which the insert assigns.
     """
 
-    contact_id: uuid.UUID
-    contact_id_text: str
+    contact_id: str
     phone_no: str
-    values: tuple[str | None, ...]
+    # The id as SQLAlchemy's Uuid type stores it where the database has no UUID
+    # type (its 32 hex digits: the driver-level insert must do the same), then
+    # the contact's fields and search keys.
+    row: tuple[str | None, ...]
 
 
 _draft_fields = operator.attrgetter(*CONTACT_FIELDS)
@@ -128,8 +130,8 @@ def prepare_new(drafts: Iterable[ContactDraft]) -> list[PreparedContact]:
             company=draft.company,
             email_id=draft.email_id,
         )
-        values = (*_draft_fields(draft), *(keys[key] for key in SEARCH_KEYS))
-        prepared.append(PreparedContact(contact_id, str(contact_id), draft.phone_no, values))
+        row = (contact_id.hex, *_draft_fields(draft), *(keys[key] for key in SEARCH_KEYS))
+        prepared.append(PreparedContact(str(contact_id), draft.phone_no, row))
     return prepared
 
 
@@ -143,20 +145,23 @@ def insert_new(
     """
     if not prepared:
         return []
-    common = (app_id, now_ms, now_ms)
+    shared = (app_id, now_ms, now_ms)
     if connection.dialect.name == "sqlite":
-        # SQLAlchemy's Uuid type stores a UUID as its 32 hex digits where the
-        # database has no UUID type; the driver-level insert must do the same.
         sql = _sqlite_insert_sql(len(prepared))
-        parameters: tuple[Any, ...] = tuple(
-            chain.from_iterable((c.contact_id.hex, *c.values, *common) for c in prepared)
-        )
+        parameters: tuple[Any, ...] = (*shared, *chain.from_iterable(c.row for c in prepared))
     else:
-        rows = json.dumps([(c.contact_id_text, *c.values) for c in prepared], ensure_ascii=False)
-        sql, parameters = _POSTGRES_INSERT_SQL, (*common, rows)
-    inserted = {phone for (phone,) in connection.exec_driver_sql(sql, parameters)}
-    _adjust_total(connection, app_id=app_id, delta=len(inserted))
-    return [NewContact(c.contact_id_text, c.phone_no) for c in prepared if c.phone_no in inserted]
+        rows = json.dumps([(c.contact_id, *c.row[1:]) for c in prepared], ensure_ascii=False)
+        sql, parameters = _POSTGRES_INSERT_SQL, (*shared, rows)
+    kept = prepared
+    # The count of rows inserted, not RETURNING: SQLite hands each returned row
+    # over in a call of its own that gives up the GIL, and the writer then
+    # waits to get it back (~1/5 of the time a 100-contact batch held the
+    # writer turn). A number taken already is rare; then the ids tell.
+    if connection.exec_driver_sql(sql, parameters).rowcount < len(prepared):
+        stored = ids_by_phone(connection, app_id=app_id, phones=[c.phone_no for c in prepared])
+        kept = [c for c in prepared if stored.get(c.phone_no) == c.contact_id]
+    _adjust_total(connection, app_id=app_id, delta=len(kept))
+    return [NewContact(c.contact_id, c.phone_no) for c in kept]
 
 
 # The insert of a batch, at the driver's level, built from constants only
@@ -171,12 +176,12 @@ _INSERT_COLUMNS = (
     "contact_id",
     *CONTACT_FIELDS,
     *SEARCH_KEYS,
-    # Last, as the values a batch's rows share (PreparedContact.values comes before).
+    # Last, as the values a batch's rows share (PreparedContact.row comes before).
     "app_id",
     "created_at",
     "updated_at",
 )
-_INSERT_SQL = "INSERT INTO contacts ({columns}) {rows} ON CONFLICT DO NOTHING RETURNING phone_no"
+_INSERT_SQL = "INSERT INTO contacts ({columns}) {rows} ON CONFLICT DO NOTHING"
 _JSON_ROWS = "SELECT (r->>0)::uuid, {fields}, %s, %s, %s FROM json_array_elements(%s::json) r"
 _POSTGRES_INSERT_SQL = _INSERT_SQL.format(
     columns=", ".join(_INSERT_COLUMNS),
@@ -188,10 +193,14 @@ _POSTGRES_INSERT_SQL = _INSERT_SQL.format(
 
 @cache
 def _sqlite_insert_sql(rows: int) -> str:
-    row = f"({', '.join('?' * len(_INSERT_COLUMNS))})"
-    return _INSERT_SQL.format(
-        columns=", ".join(_INSERT_COLUMNS), rows=f"VALUES {', '.join([row] * rows)}"
+    """Numbered parameters: ?1 to ?3 are the shared values, named by every row once."""
+    width = len(_INSERT_COLUMNS) - 3
+    shared = ", ".join(f"?{number}" for number in (1, 2, 3))
+    values = ", ".join(
+        f"({', '.join(f'?{4 + row * width + column}' for column in range(width))}, {shared})"
+        for row in range(rows)
     )
+    return _INSERT_SQL.format(columns=", ".join(_INSERT_COLUMNS), rows=f"VALUES {values}")
 
 
 def get_many(
