@@ -183,30 +183,39 @@ def test_a_waiter_that_is_gone_does_not_stop_the_writer(database: Database) -> N
     assert stored(database) == [1, 2]
 
 
-def test_a_writer_giving_the_turn_up_queues_behind_the_one_waiting_for_it(
-    database: Database,
+def test_a_writer_giving_the_turn_up_queues_behind_the_process_waiting_for_it(
+    database: Database, tmp_path: Path
 ) -> None:
-    """The turn goes to the writer that waited, not back to the one that just released it.
+    """The turn goes to the process that waited, not back to the writer that just released it.
 
-    `other` stands for another process: its own Database on the same file,
-    with its own lock files open. A bare flock lets the releaser take the
-    turn straight back before the woken waiter runs.
+    A bare lock lets the releaser take it straight back, before the woken waiter runs.
     """
-    other = Database(database.url)
-    order: list[str] = []
-
-    def take_the_turn_in_other() -> None:
-        with other._writer_turn:
-            order.append("waiter")
-
+    waiting, order = tmp_path / "waiting", tmp_path / "order"
+    with database._writer_turn:
+        other = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import pathlib, sys\n"
+                "from contacthub.storage.database import Database\n"
+                "turn = Database(sys.argv[1])._writer_turn\n"
+                "pathlib.Path(sys.argv[2]).touch()\n"
+                "with turn:\n"
+                "    with open(sys.argv[3], 'a') as log:\n"
+                "        log.write('waiter ')\n",
+                database.url,
+                str(waiting),
+                str(order),
+            ]
+        )
+        deadline = time.monotonic() + 30
+        while not waiting.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)  # long enough to be waiting for the turn
     try:
-        with database._writer_turn:
-            waiter = threading.Thread(target=take_the_turn_in_other)
-            waiter.start()
-            time.sleep(0.2)  # long enough to be waiting for the turn
-        with database._writer_turn:
-            order.append("releaser")
-        waiter.join(timeout=10)
+        with database._writer_turn, order.open("a") as log:
+            log.write("releaser ")
+        assert other.wait(timeout=30) == 0
     finally:
-        other.dispose()
-    assert order == ["waiter", "releaser"]
+        other.kill()
+    assert order.read_text().split() == ["waiter", "releaser"]
