@@ -36,3 +36,27 @@ def test_a_full_run_logs_no_secret_token_or_password(database_url: str, tmp_path
     assert "POST /v3/contact/add" in text  # the log was written
     for secret in secrets:
         assert secret not in text
+
+
+def test_every_request_gets_one_access_line_with_its_status_and_request_id(
+    database_url: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    server = Server(database_url, env=SHARED_SERVER_ENV)
+    server.start(log)
+    sent = {"line-ok": 200, "line-missing": 404, "line-bad-body": 400}
+    try:
+        org = new_org(server)
+        for request_id, status in sent.items():
+            path = "/v3/contact/get" if status != 404 else "/no/such/page%0Afake line"
+            body = {"token": org.token} if status == 200 else {"token": 1}
+            answer = org.client.post(path, json=body, headers={"X-Request-ID": request_id})
+            assert answer.status_code == status
+    finally:
+        server.stop()
+    lines = log.read_text(encoding="utf-8").splitlines()
+    for request_id, status in sent.items():
+        [line] = [line for line in lines if line.endswith(f" id={request_id}")]
+        assert f'HTTP/1.1" {status} ' in line
+    # A client's encoded newline stays inside its own line.
+    assert not any(line.startswith("fake line") for line in lines)

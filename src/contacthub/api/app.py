@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from contacthub import __version__, web
 from contacthub.api import openapi
+from contacthub.api.access_log import AccessLogMiddleware
 from contacthub.api.context import AppContext
 from contacthub.api.metrics import MetricsMiddleware
 from contacthub.api.middleware import RequestContextMiddleware
@@ -51,9 +52,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     web.install(app)  # the dashboard at /: its routes and /static, outside the OpenAPI schema
     app.add_middleware(RequestContextMiddleware)
-    # Added last, so outermost: it sees the 500 that RequestContextMiddleware
-    # makes of an exception.
+    # Added after it, so outside it: they see the 500 that RequestContextMiddleware
+    # makes of an exception, and the request id it gives the request.
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(AccessLogMiddleware)
     _install_error_handlers(app)
     openapi.install(app)
     return app

@@ -75,7 +75,7 @@ def exposition() -> bytes:
 class MetricsMiddleware:
     """Counts and times every HTTP request, by the route it matched and its final status.
 
-    Registered outermost (after RequestContextMiddleware), so that it sees the
+    Registered after RequestContextMiddleware, so outside it, so that it sees the
     500 which that middleware makes of an exception. An exception that still
     gets here (one raised after the response started) counts as 500 too.
     """

@@ -120,6 +120,7 @@ def serve(
             port=port,
             workers=workers,
             log_level="info",
+            access_log=False,  # the app writes its own (api/access_log.py), cheaper
         )
 
 
