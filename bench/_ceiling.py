@@ -82,9 +82,8 @@ class Ceiling:
 def uuid7_ints(count: int) -> list[int]:
     """`count` UUIDv7 (RFC 9562) values of this millisecond, as integers.
 
-    The server's `uuid6.uuid7()` takes about 8 µs here, as much as SQLite
-    needs to store a row; the ceiling is the database's, so its ids are made
-    the cheap way, with the same layout and the same time order.
+    The same layout and time order as the server's own
+    (`contacthub.storage.contacts.new_contact_ids`), without its text forms.
     """
     ms = time.time_ns() // 1_000_000
     base = (ms << 80) | (0x7 << 76) | (0b10 << 62)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import itertools
 import json
 import operator
+import os
 import random
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, reduce
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
-import uuid6
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -98,8 +99,7 @@ def ids_by_phone(connection: Connection, *, app_id: int, phones: Iterable[str]) 
     return {phone: str(contact_id) for phone, contact_id in rows}
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedContact:
+class PreparedContact(NamedTuple):
     """A draft made ready to insert: its new id, and its own values in `_INSERT_COLUMNS` order.
 
     Preparing runs before the write transaction (`prepare_new`), so that the
@@ -120,19 +120,49 @@ class PreparedContact:
 _draft_fields = operator.attrgetter(*CONTACT_FIELDS)
 
 
-def prepare_new(drafts: Iterable[ContactDraft]) -> list[PreparedContact]:
+def prepare_new(drafts: Sequence[ContactDraft]) -> list[PreparedContact]:
     prepared = []
-    for draft in drafts:
-        contact_id = uuid6.uuid7()
+    for draft, (id_hex, contact_id) in zip(drafts, new_contact_ids(len(drafts)), strict=True):
         keys = search_keys(
             first_name=draft.first_name,
             last_name=draft.last_name,
             company=draft.company,
             email_id=draft.email_id,
         )
-        row = (contact_id.hex, *_draft_fields(draft), *(keys[key] for key in SEARCH_KEYS))
-        prepared.append(PreparedContact(str(contact_id), draft.phone_no, row))
+        row = (id_hex, *_draft_fields(draft), *(keys[key] for key in SEARCH_KEYS))
+        prepared.append(PreparedContact(contact_id, draft.phone_no, row))
     return prepared
+
+
+_UUID7_VERSION = 0x7 << 76
+_UUID_VARIANT = 0b10 << 62
+_RAND_B = (1 << 62) - 1
+
+
+def new_contact_ids(count: int) -> list[tuple[str, str]]:
+    """`count` new UUIDv7s (RFC 9562), each as 32 hex digits and in its canonical text.
+
+    One clock reading and one read of the system's random source serve the
+    whole batch: `uuid6.uuid7()`, with the UUID object's text and hex, was 9%
+    of the CPU of a 100-contact add (py-spy). The ids of a batch share their
+    millisecond and are told apart by 74 random bits.
+    """
+    unix_ms = time.time_ns() // 1_000_000
+    randomness = os.urandom(10 * count)
+    ids = []
+    for start in range(0, 10 * count, 10):
+        random_bits = int.from_bytes(randomness[start : start + 10], "big")
+        value = (
+            (unix_ms << 80)
+            | _UUID7_VERSION
+            | (random_bits >> 68) << 64  # rand_a: 12 bits
+            | _UUID_VARIANT
+            | random_bits & _RAND_B  # rand_b: 62 bits
+        )
+        digits = f"{value:032x}"
+        text = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+        ids.append((digits, text))
+    return ids
 
 
 def insert_new(
