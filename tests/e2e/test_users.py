@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from contacthub.api.app import create_app
+from contacthub.config import Settings
+from contacthub.domain import secrets
+from contacthub.services import apps as apps_service
+from contacthub.storage import migrate
 from tests.conftest import Org, Server, new_org
 from tests.e2e.test_envelope import assert_envelope
 
@@ -215,3 +221,44 @@ def test_repeated_wrong_app_secrets_are_throttled_too(strict_server: Server) -> 
     assert 1 <= int(throttled.headers["retry-after"]) <= 4
     time.sleep(int(throttled.headers["retry-after"]) + 0.2)
     assert org.post("/v2/user/add", user_body(org)).status_code == 200
+
+
+def test_a_users_password_is_hashed_outside_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """argon2 takes ~90 ms on purpose; inside the write it would hold up every other writer."""
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'contacthub.db'}"))
+    database = app.state.context.database
+    migrate.upgrade(database)
+    with database.transaction(write=True) as connection:
+        created = apps_service.create(connection, name="Acme", default_region=None)
+    writer_busy_while_hashing: list[bool] = []
+    real_hash = secrets.hash_password
+
+    def watched_hash(password: str) -> str:
+        writer_busy_while_hashing.append(database._writer_turn._threads.locked())
+        return real_hash(password)
+
+    monkeypatch.setattr(secrets, "hash_password", watched_hash)
+
+    async def add_user() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.post(
+                "/v2/user/add",
+                json={
+                    "appid": created.appid,
+                    "secret": created.secret,
+                    "extension": 101,
+                    "name": "Asha Rao",
+                    "phone_number": "+91 92000 11111",
+                    "password": "correct horse battery",
+                },
+            )
+
+    try:
+        response = asyncio.run(add_user())
+    finally:
+        database.dispose()
+    assert response.status_code == 200, response.text
+    assert writer_busy_while_hashing == [False]

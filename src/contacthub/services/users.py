@@ -50,21 +50,35 @@ class LoggedIn:
     name: str
 
 
-def add(connection: Connection, credentials: AppCredentials, body: dict[str, Any]) -> AddedUser:
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    """A user to add that passed every check: its app's secret and its own fields."""
+
+    app_id: int
+    draft: UserDraft
+
+
+# Adding a user, like a login, hashes its password between two short
+# transactions: argon2 takes ~90 ms on purpose, and inside the write it would
+# hold up every other writer (SQLite's lock is the whole file).
+
+
+def check_new_user(
+    connection: Connection, credentials: AppCredentials, body: dict[str, Any]
+) -> NewUser:
+    """Read-only: the app's secret, then the user's fields (by the app's default region)."""
     app = apps_service.authenticate(connection, credentials)
     draft, problems = parse_new_user(body, default_region=app.default_region)
     if problems or draft is None:
         raise InvalidRequest(problems)
-    return _insert(connection, app.id, draft)
+    return NewUser(app.id, draft)
 
 
-def _insert(connection: Connection, appid: int, draft: UserDraft) -> AddedUser:
+def add(connection: Connection, new_user: NewUser, password_hash: str) -> AddedUser:
+    """Store a checked user with its password's hash (`secrets.hash_password`)."""
+    appid, draft = new_user.app_id, new_user.draft
     row_id = users.create(
-        connection,
-        app_id=appid,
-        draft=draft,
-        password_hash=secrets.hash_password(draft.password),
-        now_ms=now_ms(),
+        connection, app_id=appid, draft=draft, password_hash=password_hash, now_ms=now_ms()
     )
     if row_id is None:
         raise ExtensionTaken()
@@ -72,8 +86,7 @@ def _insert(connection: Connection, appid: int, draft: UserDraft) -> AddedUser:
 
 
 # A login runs in two short transactions with the password check between
-# them: argon2 takes tens of milliseconds on purpose, and holding a database
-# lock (SQLite's is the whole file) that long would stall every other writer.
+# them, for the same reason.
 
 
 def begin_login(

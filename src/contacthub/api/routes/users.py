@@ -19,6 +19,7 @@ from contacthub.api.schemas import (
     UserAddRequest,
     UserAddResponse,
 )
+from contacthub.domain import secrets
 from contacthub.domain.credentials import app_credentials, user_credentials
 from contacthub.errors import NotAuthenticated
 from contacthub.services import throttle
@@ -53,12 +54,14 @@ async def add_user(request: Request) -> Response:
         throttle.refuse_if_throttled, key=key, client_address=address, policy=policy
     )
     try:
-        added = await context.writing(users_service.add, credentials, body)
+        new_user = await context.reading(users_service.check_new_user, credentials, body)
     except NotAuthenticated:
         await context.writing(
             throttle.record_failure, key=key, client_address=address, policy=policy
         )
         raise
+    password_hash = await run_in_threadpool(secrets.hash_password, new_user.draft.password)
+    added = await context.writing(users_service.add, new_user, password_hash)
     return JSONResponse(
         {
             "code": 200,
