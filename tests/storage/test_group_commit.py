@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, text
 
-from contacthub.errors import ServiceUnavailable
+from contacthub.errors import ExtensionTaken, ServiceUnavailable
 from contacthub.storage.database import Database, _QueuedWrite
 
 
@@ -219,3 +219,26 @@ def test_a_writer_giving_the_turn_up_queues_behind_the_process_waiting_for_it(
     finally:
         other.kill()
     assert order.read_text().split() == ["waiter", "releaser"]
+
+
+def test_the_writer_keeps_its_connection_unless_the_database_failed(database: Database) -> None:
+    """A work's own refusal leaves the connection as it was; trouble replaces it."""
+
+    def trouble(connection: Connection) -> int:
+        connection.exec_driver_sql("SELECT * FROM no_such_table")
+        return 0
+
+    def refused(connection: Connection) -> int:
+        insert(2)(connection)
+        raise ExtensionTaken()
+
+    database.write(insert(1))
+    kept = database._writer_connection
+    with pytest.raises(ExtensionTaken):
+        database.write(refused)
+    assert database._writer_connection is kept
+    with pytest.raises(ServiceUnavailable):
+        database.write(trouble)
+    assert database.write(insert(3)) == 3
+    assert database._writer_connection is not kept
+    assert stored(database) == [1, 3]
