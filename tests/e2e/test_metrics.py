@@ -121,7 +121,7 @@ def test_the_latency_histogram_has_buckets_for_the_route(org: Org) -> None:
 
 
 def test_an_exception_in_a_route_is_counted_as_500(tmp_path: Path) -> None:
-    """In process: the metrics middleware sees the 500 that the envelope middleware makes."""
+    """In process: the metrics see the 500 that the envelope middleware makes."""
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'contacthub.db'}"))
 
     async def explode() -> None:

@@ -21,45 +21,26 @@ import io
 import os
 import select
 import sys
-import time
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 FLUSH_AFTER_SECONDS = 0.1
 
 
-class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+class AccessLog:
+    """The lines of the last FLUSH_AFTER_SECONDS, kept until they are written.
+
+    Used from the event loop (`observe`, an observer of
+    api.middleware.ObservingMiddleware); the app's lifespan flushes it when
+    the server stops.
+    """
+
+    def __init__(self) -> None:
         self._lines: list[str] = []
         self._flush_pending = False
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                self.flush()  # the server is stopping: nothing may wait any more
-            return
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # what an exception that escapes every handler becomes
-
-        async def send_noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_noting_status)
-        finally:
-            self._add(access_line(scope, status, time.perf_counter() - started))
-
-    def _add(self, line: str) -> None:
-        self._lines.append(line)
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+        self._lines.append(access_line(scope, status, seconds))
         if not self._flush_pending:
             self._flush_pending = True
             asyncio.get_running_loop().call_later(FLUSH_AFTER_SECONDS, self.flush)

@@ -13,11 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from contacthub import __version__, web
-from contacthub.api import openapi
-from contacthub.api.access_log import AccessLogMiddleware
+from contacthub.api import metrics, openapi
+from contacthub.api.access_log import AccessLog
 from contacthub.api.context import AppContext
-from contacthub.api.metrics import MetricsMiddleware
-from contacthub.api.middleware import RequestContextMiddleware
+from contacthub.api.middleware import ObservingMiddleware, RequestContextMiddleware
 from contacthub.api.responses import error_response, response_for_error
 from contacthub.api.routes import contacts, operations, users
 from contacthub.config import Settings
@@ -35,9 +34,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
 
+    access_log = AccessLog()
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        access_log.flush()
         database.dispose()
 
     app = FastAPI(
@@ -52,10 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     web.install(app)  # the dashboard at /: its routes and /static, outside the OpenAPI schema
     app.add_middleware(RequestContextMiddleware)
-    # Added after it, so outside it: they see the 500 that RequestContextMiddleware
-    # makes of an exception, and the request id it gives the request.
-    app.add_middleware(MetricsMiddleware)
-    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(ObservingMiddleware, observers=(metrics.observe_request, access_log.observe))
     _install_error_handlers(app)
     openapi.install(app)
     return app
