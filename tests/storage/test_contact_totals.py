@@ -95,7 +95,7 @@ def test_concurrent_adds_and_deletes_keep_the_total_exact(empty_database: Databa
 
             def add(connection: Connection, prepared: list[Any] = prepared) -> list[str]:
                 new = contacts.insert_new(connection, app_id=1, prepared=prepared, now_ms=0)
-                return [c.contact_id for c in new]
+                return [c.contact_id for c in new.created]
 
             added = database.write(add)
             # Every other round takes back three of the contacts it added.

@@ -96,7 +96,7 @@ def add(connection: Connection, principal: Principal, wanted: AddRequest) -> Add
     to_create = [
         p for p, status in zip(wanted.prepared, plan.statuses, strict=True) if status == "created"
     ]
-    created = contacts.insert_new(
+    created, taken = contacts.insert_new(
         connection, app_id=principal.app_id, prepared=to_create, now_ms=now
     )
     if len(created) < len(to_create):
@@ -104,8 +104,7 @@ def add(connection: Connection, principal: Principal, wanted: AddRequest) -> Add
         # them after our look-up: the unique index kept them out, and the
         # winners are committed and visible now. Decide again knowing them;
         # under "error" raising rolls back the rows of this batch that did go in.
-        taken = {d.phone_no for d in to_create} - {c.phone_no for c in created}
-        stored |= contacts.ids_by_phone(connection, app_id=principal.app_id, phones=taken)
+        stored |= taken
         plan = plan_add(phones, stored, options.on_duplicate)
     new_ids = {contact.phone_no: contact.contact_id for contact in created}
 

@@ -74,8 +74,13 @@ def check_new_user(
     return NewUser(app.id, draft)
 
 
+def password_hash(new_user: NewUser) -> str:
+    """The hash to store for the password: argon2, slow on purpose, so not in a transaction."""
+    return secrets.hash_password(new_user.draft.password)
+
+
 def add(connection: Connection, new_user: NewUser, password_hash: str) -> AddedUser:
-    """Store a checked user with its password's hash (`secrets.hash_password`)."""
+    """Store a checked user with its password's hash (`password_hash`)."""
     appid, draft = new_user.app_id, new_user.draft
     row_id = users.create(
         connection, app_id=appid, draft=draft, password_hash=password_hash, now_ms=now_ms()

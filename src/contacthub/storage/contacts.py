@@ -165,16 +165,21 @@ def new_contact_ids(count: int) -> list[tuple[str, str]]:
     return ids
 
 
+class Inserted(NamedTuple):
+    created: list[NewContact]  # the contacts that went in, in batch order
+    taken: dict[str, str]  # number → the stored contact that kept one of them out
+
+
 def insert_new(
     connection: Connection, *, app_id: int, prepared: Sequence[PreparedContact], now_ms: int
-) -> list[NewContact]:
-    """Insert the contacts in one statement; return those that went in, in batch order.
+) -> Inserted:
+    """Insert the contacts in one statement; say which went in and which numbers were taken.
 
     A contact whose number is already stored is left out rather than failing
     the statement; the caller decides whether the transaction may stand.
     """
     if not prepared:
-        return []
+        return Inserted([], {})
     shared = (app_id, now_ms, now_ms)
     if connection.dialect.name == "sqlite":
         sql = _sqlite_insert_sql(len(prepared))
@@ -182,7 +187,7 @@ def insert_new(
     else:
         rows = json.dumps([(c.contact_id, *c.row[1:]) for c in prepared], ensure_ascii=False)
         sql, parameters = _POSTGRES_INSERT_SQL, (*shared, rows)
-    kept = prepared
+    kept, taken = prepared, {}
     # The count of rows inserted, not RETURNING: SQLite hands each returned row
     # over in a call of its own that gives up the GIL, and the writer then
     # waits to get it back (~1/5 of the time a 100-contact batch held the
@@ -190,8 +195,10 @@ def insert_new(
     if connection.exec_driver_sql(sql, parameters).rowcount < len(prepared):
         stored = ids_by_phone(connection, app_id=app_id, phones=[c.phone_no for c in prepared])
         kept = [c for c in prepared if stored.get(c.phone_no) == c.contact_id]
+        went_in = {c.phone_no for c in kept}
+        taken = {phone: id_ for phone, id_ in stored.items() if phone not in went_in}
     _adjust_total(connection, app_id=app_id, delta=len(kept))
-    return [NewContact(c.contact_id, c.phone_no) for c in kept]
+    return Inserted([NewContact(c.contact_id, c.phone_no) for c in kept], taken)
 
 
 # The insert of a batch, at the driver's level, built from constants only

@@ -19,7 +19,6 @@ from contacthub.api.schemas import (
     UserAddRequest,
     UserAddResponse,
 )
-from contacthub.domain import secrets
 from contacthub.domain.credentials import app_credentials, user_credentials
 from contacthub.errors import NotAuthenticated
 from contacthub.services import throttle
@@ -60,7 +59,7 @@ async def add_user(request: Request) -> Response:
             throttle.record_failure, key=key, client_address=address, policy=policy
         )
         raise
-    password_hash = await run_in_threadpool(secrets.hash_password, new_user.draft.password)
+    password_hash = await run_in_threadpool(users_service.password_hash, new_user)
     added = await context.writing(users_service.add, new_user, password_hash)
     return JSONResponse(
         {
