@@ -61,6 +61,7 @@ class Ceiling:
     rows: int
     seconds: float
     commit_ms: list[float] = field(repr=False)
+    repeat: int = 0  # the round of the target cells it was measured in (bench/_results.py)
 
     @property
     def rows_per_second(self) -> float:

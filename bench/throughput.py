@@ -7,8 +7,9 @@ noisy machine (issue 5):
   (the nearest installable peer, bench/_systems.py), each loaded by wrk with
   bench/add_contacts.lua: batches of 1, 10 and 100 new contacts from 1, 8 and
   32 connections, and the issue's target cells, batches of 1 and of 100 from
-  16 connections. For every cell: contacts/s, requests/s, p50/p99/max latency,
-  errors (answers other than success, and socket errors), the server's peak
+  16 connections, three rounds of those (bench/_results.py). For every cell:
+  contacts/s, requests/s, p50/p99/max latency, errors (answers other than
+  success, and socket errors), the server's peak
   memory (RSS of its process and all of its children, summed, sampled every
   0.2 s), the server's and wrk's own CPU use, and whether the number of
   contacts the server stored agrees with the number it acknowledged;
@@ -22,9 +23,10 @@ a new PostgreSQL database `contacthub_bench_<random>` on `--postgres-url`,
 dropped afterwards), started as a user starts it (`contacthub serve` with its
 defaults; `datasette serve`), and for contacthub a new app and user. wrk first
 warms the server up for `--warmup` seconds, then measures for `--seconds`.
-The cells run in the order batch, connections, system, and each ceiling runs
-right after the cells it is compared with, so that the figures of one ratio
-are measured at most a minute or two apart on a machine whose load changes.
+The cells run in the order batch, connections, round, system, and each
+ceiling runs right after the cells of the round it is compared with, so that
+the figures of one ratio are measured at most a minute or two apart on a
+machine whose load changes.
 
 The stored count is checked against the acknowledged contacts (successful
 answers times the batch size, warm-up included): fewer stored is a loss;
@@ -37,7 +39,7 @@ agree keep their server and wrk logs under bench/.out/, and the script exits 1.
 
 Run it from the repository root (`make bench` installs wrk and Datasette first):
 
-    .venv/bin/python bench/throughput.py                   # about 10 minutes
+    .venv/bin/python bench/throughput.py                   # about 11 minutes
     .venv/bin/python bench/throughput.py --quick           # 2 s cells, prints only
     .venv/bin/python bench/throughput.py --systems datasette
 """
@@ -45,6 +47,7 @@ Run it from the repository root (`make bench` installs wrk and Datasette first):
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import sys
 import tempfile
@@ -69,6 +72,7 @@ def measure_cell(
     system: ContactHub | Datasette,
     batch: int,
     connections: int,
+    repeat: int,
     args: argparse.Namespace,
     directory: Path,
 ) -> Cell:
@@ -105,18 +109,27 @@ def measure_cell(
         usage.peak_rss,
         usage.cpu_percent,
         stored,
+        repeat,
     )
 
 
 def measure_ceiling(
-    database: str, rows_per_commit: int, connections: int, args: argparse.Namespace, root: Path
+    database: str,
+    rows_per_commit: int,
+    connections: int,
+    repeat: int,
+    args: argparse.Namespace,
+    root: Path,
 ) -> Ceiling:
     if database == "SQLite":
-        ceiling = sqlite_ceiling(root, rows_per_commit, args.seconds)
+        directory = root / f"ceiling-{rows_per_commit}-r{repeat}"
+        directory.mkdir()
+        ceiling = sqlite_ceiling(directory, rows_per_commit, args.seconds)
+        shutil.rmtree(directory)
     else:
         ceiling = postgres_ceiling(args.postgres_url, rows_per_commit, connections, args.seconds)
     print(f"ceiling              {describe_ceiling(ceiling)}", flush=True)
-    return ceiling
+    return dataclasses.replace(ceiling, repeat=repeat)
 
 
 def describe_ceiling(ceiling: Ceiling) -> str:
@@ -151,11 +164,11 @@ def run(args: argparse.Namespace) -> int:
     plan = ceiling_plan()
     with tempfile.TemporaryDirectory(prefix="contacthub-bench-") as temporary:
         root = Path(temporary)
-        for batch, connections in cells():
+        for batch, connections, repeat in cells():
             for system in systems:
-                directory = root / f"{system.name}-b{batch}-c{connections}"
+                directory = root / f"{system.name}-b{batch}-c{connections}-r{repeat}"
                 try:
-                    cell = measure_cell(system, batch, connections, args, directory)
+                    cell = measure_cell(system, batch, connections, repeat, args, directory)
                 except Exception:
                     print(f"failed       logs kept in {keep_logs(directory, stamp)}")
                     raise
@@ -177,7 +190,9 @@ def run(args: argparse.Namespace) -> int:
                     (batch, connections), []
                 ):
                     ceilings.append(
-                        measure_ceiling(database, rows_per_commit, ceiling_connections, args, root)
+                        measure_ceiling(
+                            database, rows_per_commit, ceiling_connections, repeat, args, root
+                        )
                     )
     elapsed = time.monotonic() - started
     report = Run(
