@@ -54,7 +54,7 @@ $(PEER_DATASETTE)/.installed: | $(BIN)/python
 	touch $@
 
 # contacthub on SQLite and PostgreSQL, Datasette and the raw insert ceiling, side by side
-# (about 10 minutes); writes docs/benchmarks.md and docs/benchmarks-throughput.png.
+# (about 11 minutes); writes docs/benchmarks.md and docs/benchmarks-throughput.png.
 bench: $(VENV)/.installed-bench $(PEER_DATASETTE)/.installed wrk
 	$(BIN)/python bench/throughput.py
 
