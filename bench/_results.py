@@ -27,7 +27,7 @@ CONNECTIONS = (1, 8, 32)
 TARGET_CONNECTIONS = 16
 TARGET_BATCHES = (1, 100)
 # The machine's speed drifts by 10-20% within a minute (other tenants, the
-# disk): one 8-second pair could land on either side of a target by chance.
+# disk): a single pair of cells could land on either side of a target by chance.
 TARGET_REPEATS = 3
 SQLITE, POSTGRES, DATASETTE = "contacthub-sqlite", "contacthub-postgres", "datasette"
 
