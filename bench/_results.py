@@ -171,12 +171,24 @@ class Verdict:
 Rate = Callable[[int], float | None]  # a figure of one round, if it was measured
 
 
-def _rate(cell: Cell | None) -> float | None:
-    return None if cell is None else cell.load.contacts_per_second
+def _cell_rates(run: Run, system: str, batch: int, connections: int) -> Rate:
+    def rate(repeat: int) -> float | None:
+        cell = run.cell(system, batch, connections, repeat)
+        return None if cell is None else cell.load.contacts_per_second
+
+    return rate
 
 
-def _ceiling_rate(ceiling: Ceiling | None) -> float | None:
-    return None if ceiling is None else ceiling.rows_per_second
+def _ceiling_rates(run: Run, database: str, rows_per_commit: int, connections: int) -> Rate:
+    def rate(repeat: int) -> float | None:
+        ceiling = run.ceiling(database, rows_per_commit, connections, repeat)
+        return None if ceiling is None else ceiling.rows_per_second
+
+    return rate
+
+
+def _shown(ratio: float, percent: bool) -> str:
+    return f"{ratio:.0%}" if percent else f"{ratio:.2f}x"
 
 
 def _median_ratio(
@@ -190,15 +202,14 @@ def _median_ratio(
     ]
     if not pairs:
         return None
-
-    def shown(ratio: float) -> str:
-        return f"{ratio:.0%}" if percent else f"{ratio:.2f}x"
-
-    each = [f"{mine:,.0f} vs {other:,.0f} {unit}: {shown(mine / other)}" for mine, other in pairs]
+    each = [
+        f"{mine:,.0f} vs {other:,.0f} {unit}: {_shown(mine / other, percent)}"
+        for mine, other in pairs
+    ]
     middle = median(mine / other for mine, other in pairs)
     if len(pairs) == 1:
         return middle, each[0]
-    return middle, f"median {shown(middle)} of {len(pairs)} rounds ({'; '.join(each)})"
+    return middle, f"median {_shown(middle, percent)} of {len(pairs)} rounds ({'; '.join(each)})"
 
 
 def _versus(
@@ -245,8 +256,8 @@ def verdicts(run: Run) -> list[Verdict]:
             f"100-contact batches on SQLite, {n} connections: at least "
             f"{BATCH_VS_PEER:g}x Datasette",
             batch_rounds,
-            lambda r: _rate(run.cell(SQLITE, 100, n, r)),
-            lambda r: _rate(run.cell(DATASETTE, 100, n, r)),
+            _cell_rates(run, SQLITE, 100, n),
+            _cell_rates(run, DATASETTE, 100, n),
             "contacts/s",
             BATCH_VS_PEER,
             percent=False,
@@ -255,8 +266,8 @@ def verdicts(run: Run) -> list[Verdict]:
             f"100-contact batches on SQLite, {n} connections: at least "
             f"{BATCH_VS_SQLITE_CEILING:.0%} of the raw SQLite ceiling (100 rows a commit)",
             batch_rounds,
-            lambda r: _rate(run.cell(SQLITE, 100, n, r)),
-            lambda r: _ceiling_rate(run.ceiling("SQLite", 100, 1, r)),
+            _cell_rates(run, SQLITE, 100, n),
+            _ceiling_rates(run, "SQLite", 100, 1),
             "rows/s",
             BATCH_VS_SQLITE_CEILING,
             percent=True,
@@ -270,8 +281,8 @@ def verdicts(run: Run) -> list[Verdict]:
         _versus(
             f"Single contacts on SQLite, {n} connections: at least {SINGLE_VS_PEER:g}x Datasette",
             single_rounds,
-            lambda r: _rate(run.cell(SQLITE, 1, n, r)),
-            lambda r: _rate(run.cell(DATASETTE, 1, n, r)),
+            _cell_rates(run, SQLITE, 1, n),
+            _cell_rates(run, DATASETTE, 1, n),
             "contacts/s",
             SINGLE_VS_PEER,
             percent=False,
@@ -285,8 +296,8 @@ def verdicts(run: Run) -> list[Verdict]:
             f"100-contact batches on PostgreSQL, {n} connections: at least "
             f"{POSTGRES_BATCH_VS_CEILING:.0%} of raw executemany at {n} connections",
             batch_rounds,
-            lambda r: _rate(run.cell(POSTGRES, 100, n, r)),
-            lambda r: _ceiling_rate(run.ceiling("PostgreSQL", 100, n, r)),
+            _cell_rates(run, POSTGRES, 100, n),
+            _ceiling_rates(run, "PostgreSQL", 100, n),
             "rows/s",
             POSTGRES_BATCH_VS_CEILING,
             percent=True,
@@ -298,22 +309,9 @@ def ratios(run: Run) -> list[tuple[int, list[str]]]:
     """Per connection count: the target comparisons, each the median of its rounds ('-': none)."""
 
     def share(ours: str, batch: int, connections: int, theirs: Rate, percent: bool) -> str:
-        found = _median_ratio(
-            run.repeats(batch, connections),
-            lambda r: _rate(run.cell(ours, batch, connections, r)),
-            theirs,
-            "",
-            percent,
-        )
-        if found is None:
-            return "-"
-        return f"{found[0]:.0%}" if percent else f"{found[0]:.2f}x"
-
-    def peer(batch: int, connections: int) -> Rate:
-        return lambda r: _rate(run.cell(DATASETTE, batch, connections, r))
-
-    def ceiling(database: str, connections: int) -> Rate:
-        return lambda r: _ceiling_rate(run.ceiling(database, 100, connections, r))
+        ours_rates = _cell_rates(run, ours, batch, connections)
+        found = _median_ratio(run.repeats(batch, connections), ours_rates, theirs, "", percent)
+        return "-" if found is None else _shown(found[0], percent)
 
     rows = []
     for n in sorted({*CONNECTIONS, TARGET_CONNECTIONS}):
@@ -322,11 +320,13 @@ def ratios(run: Run) -> list[tuple[int, list[str]]]:
             (
                 n,
                 [
-                    share(SQLITE, 100, n, peer(100, n), percent=False),
-                    share(SQLITE, 100, n, ceiling("SQLite", 1), percent=True),
-                    share(SQLITE, 1, n, peer(1, n), percent=False),
+                    share(SQLITE, 100, n, _cell_rates(run, DATASETTE, 100, n), percent=False),
+                    share(SQLITE, 100, n, _ceiling_rates(run, "SQLite", 100, 1), percent=True),
+                    share(SQLITE, 1, n, _cell_rates(run, DATASETTE, 1, n), percent=False),
                     "-" if p99 is None else f"{p99[0]:.1f}",
-                    share(POSTGRES, 100, n, ceiling("PostgreSQL", n), percent=True),
+                    share(
+                        POSTGRES, 100, n, _ceiling_rates(run, "PostgreSQL", 100, n), percent=True
+                    ),
                 ],
             )
         )
