@@ -381,9 +381,7 @@ class Database:
         """
         if self._writer_connection is None:
             with _unavailable_on_trouble():
-                connection = self.engine.connect()
-            connection.execution_options(**{WRITE_OPTION: True})
-            self._writer_connection = connection
+                self._writer_connection = self._connect(write=True)
         return self._writer_connection
 
     def _close_writer_connection(self) -> None:
@@ -394,11 +392,18 @@ class Database:
 
     @contextmanager
     def _open(self, *, write: bool) -> Iterator[Connection]:
-        with _unavailable_on_trouble(), self.engine.connect() as connection:
-            if write:
-                connection.execution_options(**{WRITE_OPTION: True})
-            with connection.begin():
-                yield connection
+        with (
+            _unavailable_on_trouble(),
+            self._connect(write=write) as connection,
+            connection.begin(),
+        ):
+            yield connection
+
+    def _connect(self, *, write: bool) -> Connection:
+        connection = self.engine.connect()
+        if write:  # read by _configure_sqlite's BEGIN IMMEDIATE
+            connection.execution_options(**{WRITE_OPTION: True})
+        return connection
 
     def ping(self) -> bool:
         try:
