@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from http import HTTPStatus
 
 from fastapi import FastAPI
@@ -11,17 +12,37 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from contacthub import __version__, web
 from contacthub.api import metrics, openapi
 from contacthub.api.access_log import AccessLog
 from contacthub.api.context import AppContext
-from contacthub.api.middleware import ObservingMiddleware, RequestContextMiddleware
+from contacthub.api.direct import DirectRoutes
+from contacthub.api.middleware import Observer, observed
 from contacthub.api.responses import error_response, response_for_error
 from contacthub.api.routes import contacts, operations, users
 from contacthub.config import Settings
 from contacthub.errors import ContactHubError
 from contacthub.storage.database import Database
+
+# The TeleCMI API: declared on FastAPI's routers (and so documented), answered
+# directly, ahead of FastAPI's stack (api/direct.py).
+DIRECT_ROUTERS = (users.router, contacts.router)
+
+
+class _ContactHubAPI(FastAPI):
+    """FastAPI, with the direct routes in front of the stack it builds on its first request."""
+
+    # What every answer is reported to, on either path (set by create_app).
+    observers: tuple[Observer, ...] = ()
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return DirectRoutes(
+            (route for router in DIRECT_ROUTERS for route in router.routes),
+            framework=super().build_middleware_stack(),
+            middleware=partial(observed, observers=self.observers),
+        )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         access_log.flush()
         database.dispose()
 
-    app = FastAPI(
+    app = _ContactHubAPI(
         title="contacthub",
         version=__version__,
         description="A self-hostable contact service that speaks the TeleCMI contact API.",
@@ -53,8 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (users, contacts, operations):
         app.include_router(module.router)
     web.install(app)  # the dashboard at /: its routes and /static, outside the OpenAPI schema
-    app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(ObservingMiddleware, observers=(metrics.observe_request, access_log.observe))
+    app.observers = (metrics.observe_request, access_log.observe)
+    app.add_middleware(observed, observers=app.observers)
     _install_error_handlers(app)
     openapi.install(app)
     return app
