@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from contacthub.api.app import DIRECT_ROUTERS, create_app
 from contacthub.api.direct import DirectRoutes
@@ -33,11 +33,12 @@ class Framework:
         await JSONResponse({"from": "framework"})(scope, receive, send)
 
 
-def direct_app(router: APIRouter, framework: Framework, seen: list[Scope]) -> FastAPI:
-    app = FastAPI()
+def direct_app(router: APIRouter, framework: Framework, seen: list[Scope]) -> ASGIApp:
+    """The router's routes answered directly, and FastAPI's stack stood for by `framework`."""
+    app = FastAPI()  # what the routes' requests name as their app
 
-    def noting(inner: Any) -> Any:
-        return observed(inner, observers=[lambda scope, status, _s: seen.append(scope)])
+    def noting(inner: ASGIApp) -> ASGIApp:
+        return observed(inner, observers=[lambda scope, _status, _seconds: seen.append(scope)])
 
     direct = DirectRoutes(router.routes, framework=framework, middleware=noting)
 
@@ -45,13 +46,12 @@ def direct_app(router: APIRouter, framework: Framework, seen: list[Scope]) -> Fa
         scope["app"] = app
         await direct(scope, receive, send)
 
-    app.state.entry = entry
-    return app
+    return entry
 
 
-def call(app: FastAPI, method: str, path: str) -> httpx.Response:
+def call(app: ASGIApp, method: str, path: str) -> httpx.Response:
     async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app.state.entry, raise_app_exceptions=False)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             return await client.request(method, path, json={})
 

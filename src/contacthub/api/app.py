@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -34,8 +35,11 @@ DIRECT_ROUTERS = (users.router, contacts.router)
 class _ContactHubAPI(FastAPI):
     """FastAPI, with the direct routes in front of the stack it builds on its first request."""
 
-    # What every answer is reported to, on either path (set by create_app).
-    observers: tuple[Observer, ...] = ()
+    def __init__(self, *, observers: Sequence[Observer], **options: Any) -> None:
+        super().__init__(**options)
+        # What every answer is reported to, whichever path it took.
+        self.observers = tuple(observers)
+        self.add_middleware(observed, observers=self.observers)
 
     def build_middleware_stack(self) -> ASGIApp:
         return DirectRoutes(
@@ -64,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         database.dispose()
 
     app = _ContactHubAPI(
+        observers=(metrics.observe_request, access_log.observe),
         title="contacthub",
         version=__version__,
         description="A self-hostable contact service that speaks the TeleCMI contact API.",
@@ -74,8 +79,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (users, contacts, operations):
         app.include_router(module.router)
     web.install(app)  # the dashboard at /: its routes and /static, outside the OpenAPI schema
-    app.observers = (metrics.observe_request, access_log.observe)
-    app.add_middleware(observed, observers=app.observers)
     _install_error_handlers(app)
     openapi.install(app)
     return app
