@@ -19,7 +19,7 @@ from contacthub import __version__, web
 from contacthub.api import metrics, openapi
 from contacthub.api.access_log import AccessLog
 from contacthub.api.context import AppContext
-from contacthub.api.direct import DirectRoutes
+from contacthub.api.direct import DirectRoutes, route_table
 from contacthub.api.middleware import Observer, observed
 from contacthub.api.responses import error_response, response_for_error
 from contacthub.api.routes import contacts, operations, users
@@ -28,8 +28,11 @@ from contacthub.errors import ContactHubError
 from contacthub.storage.database import Database
 
 # The TeleCMI API: declared on FastAPI's routers (and so documented), answered
-# directly, ahead of FastAPI's stack (api/direct.py).
-DIRECT_ROUTERS = (users.router, contacts.router)
+# directly, ahead of FastAPI's stack (api/direct.py). Checked here, on import:
+# a route that needs FastAPI stops the server from starting, not a first request.
+DIRECT_ROUTES = route_table(
+    route for router in (users.router, contacts.router) for route in router.routes
+)
 
 
 class _ContactHubAPI(FastAPI):
@@ -43,7 +46,7 @@ class _ContactHubAPI(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         return DirectRoutes(
-            (route for router in DIRECT_ROUTERS for route in router.routes),
+            DIRECT_ROUTES,
             framework=super().build_middleware_stack(),
             middleware=partial(observed, observers=self.observers),
         )

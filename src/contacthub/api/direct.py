@@ -33,27 +33,34 @@ from contacthub.api.responses import response_for_error
 from contacthub.errors import ContactHubError
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+RouteTable = dict[tuple[str, str], APIRoute]  # (method, path) → route
+
+
+def route_table(routes: Iterable[BaseRoute]) -> RouteTable:
+    """The routes by method and exact path; TypeError for one that needs FastAPI."""
+    table: RouteTable = {}
+    for route in routes:
+        if not isinstance(route, APIRoute) or _needs_framework(route):
+            raise TypeError(
+                f"{getattr(route, 'path', route)}: a direct route takes only "
+                "`request: Request` and returns a Response; serve it through FastAPI instead"
+            )
+        for method in route.methods or ():
+            table[method, route.path] = route
+    return table
 
 
 class DirectRoutes:
-    """An ASGI app: the listed routes answered directly, anything else by `framework`."""
+    """An ASGI app: the table's routes answered directly, anything else by `framework`."""
 
     def __init__(
         self,
-        routes: Iterable[BaseRoute],
+        routes: RouteTable,
         *,
         framework: ASGIApp,
         middleware: Callable[[ASGIApp], ASGIApp],
     ) -> None:
-        self._routes: dict[tuple[str, str], APIRoute] = {}
-        for route in routes:
-            if not isinstance(route, APIRoute) or _needs_framework(route):
-                raise TypeError(
-                    f"{getattr(route, 'path', route)}: a direct route takes only "
-                    "`request: Request` and returns a Response; serve it through FastAPI instead"
-                )
-            for method in route.methods or ():
-                self._routes[method, route.path] = route
+        self._routes = routes
         self._framework = framework
         self._answer = middleware(self._call_endpoint)
 
