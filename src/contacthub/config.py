@@ -25,6 +25,22 @@ class Settings:
     db_pool_timeout_seconds: int = 10
     db_statement_timeout_ms: int = 30_000
     sqlite_busy_timeout_ms: int = 30_000
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated
+    # addresses or networks (CIDR). Empty: none, the TCP peer is the client.
+    trusted_proxies: str = ""
+    # The request line and headers of one request, together, and how many headers.
+    max_header_bytes: int = 64 * 1024
+    max_headers: int = 100
+    # Dashboard forms (all but the import upload), and the import upload itself.
+    max_form_bytes: int = 64 * 1024
+    max_import_bytes: int = 50 * 1024 * 1024
+    max_concurrent_imports: int = 2
+    # Password hashes (argon2, 64 MiB each) computed at once in one server process;
+    # `contacthub serve` sets it from the CPUs and --workers when unset.
+    password_hash_concurrency: int = 2
+    # How long a process may keep answering for a token without asking the database
+    # again: the bound on how late a revoked token is refused by every process.
+    token_recheck_seconds: int = 5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
