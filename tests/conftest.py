@@ -184,8 +184,13 @@ def postgres_database(postgres_admin_url: str) -> Iterator[str]:
         yield url
 
 
-# Generous limits for the shared servers: the login throttle has tests of its own.
-SHARED_SERVER_ENV = {"CONTACTHUB_LOGIN_MAX_FAILURES_PER_ADDRESS": "100000"}
+# Generous limits for the shared servers: the login throttle has tests of its own. They
+# stand behind a proxy on loopback (tests send X-Forwarded-Proto: https as a TLS proxy does);
+# tests/e2e/test_login_security.py has servers that trust no proxy.
+SHARED_SERVER_ENV = {
+    "CONTACTHUB_LOGIN_MAX_FAILURES_PER_ADDRESS": "100000",
+    "CONTACTHUB_TRUSTED_PROXIES": "127.0.0.1",
+}
 
 
 @pytest.fixture(

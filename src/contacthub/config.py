@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+from contacthub.domain.addresses import parse_networks
 from contacthub.storage.database import DEFAULT_DATABASE_URL
 
 ENV_PREFIX = "CONTACTHUB_"
@@ -61,4 +62,9 @@ class Settings:
                 values[field.name] = number
             else:
                 values[field.name] = raw
-        return cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values)  # type: ignore[arg-type]
+        try:
+            parse_networks(settings.trusted_proxies)
+        except ValueError as exc:
+            raise ValueError(f"{ENV_PREFIX}TRUSTED_PROXIES: {exc}") from None
+        return settings

@@ -24,6 +24,7 @@ from contacthub.api.middleware import Observer, observed
 from contacthub.api.responses import error_response, response_for_error
 from contacthub.api.routes import contacts, operations, users
 from contacthub.config import Settings
+from contacthub.domain.addresses import Network, parse_networks
 from contacthub.errors import ContactHubError
 from contacthub.storage.database import Database
 
@@ -38,17 +39,25 @@ DIRECT_ROUTES = route_table(
 class _ContactHubAPI(FastAPI):
     """FastAPI, with the direct routes in front of the stack it builds on its first request."""
 
-    def __init__(self, *, observers: Sequence[Observer], **options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        observers: Sequence[Observer],
+        trusted_proxies: tuple[Network, ...],
+        **options: Any,
+    ) -> None:
         super().__init__(**options)
         # What every answer is reported to, whichever path it took.
-        self.observers = tuple(observers)
-        self.add_middleware(observed, observers=self.observers)
+        self._observed = partial(
+            observed, observers=tuple(observers), trusted_proxies=trusted_proxies
+        )
+        self.add_middleware(self._observed)
 
     def build_middleware_stack(self) -> ASGIApp:
         return DirectRoutes(
             DIRECT_ROUTES,
             framework=super().build_middleware_stack(),
-            middleware=partial(observed, observers=self.observers),
+            middleware=self._observed,
         )
 
 
@@ -72,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = _ContactHubAPI(
         observers=(metrics.observe_request, access_log.observe),
+        trusted_proxies=parse_networks(settings.trusted_proxies),
         title="contacthub",
         version=__version__,
         description="A self-hostable contact service that speaks the TeleCMI contact API.",

@@ -14,6 +14,7 @@ from contacthub.clock import now_ms
 from contacthub.config import Settings
 from contacthub.domain.paging import PageStateCodec
 from contacthub.services import users as users_service
+from contacthub.services.hashing import PasswordHashing
 from contacthub.services.policy import LoginPolicy
 from contacthub.services.principals import PrincipalCache
 from contacthub.storage import instance
@@ -29,7 +30,12 @@ class AppContext:
     settings: Settings
     database: Database
     _page_state_codec: PageStateCodec | None = None
-    _principals: PrincipalCache = field(default_factory=PrincipalCache)
+    _principals: PrincipalCache = field(init=False)
+    hashing: PasswordHashing = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._principals = PrincipalCache(recheck_ms=self.settings.token_recheck_seconds * 1000)
+        self.hashing = PasswordHashing(self.settings.password_hash_concurrency)
 
     @property
     def login_policy(self) -> LoginPolicy:
@@ -41,7 +47,11 @@ class AppContext:
         )
 
     async def reading(
-        self, operation: Callable[Concatenate[Connection, P], R], *args: P.args, **kwargs: P.kwargs
+        self,
+        operation: Callable[Concatenate[Connection, P], R],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
     ) -> R:
         """Run `operation(connection, ...)` in one read-only transaction, off the event loop."""
         return await run_in_threadpool(
@@ -49,7 +59,11 @@ class AppContext:
         )
 
     async def writing(
-        self, operation: Callable[Concatenate[Connection, P], R], *args: P.args, **kwargs: P.kwargs
+        self,
+        operation: Callable[Concatenate[Connection, P], R],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
     ) -> R:
         """Run `operation(connection, ...)` in one writing transaction, off the event loop.
 
@@ -72,11 +86,17 @@ class AppContext:
         return self._page_state_codec
 
     async def authenticate(self, token: str) -> Principal:
-        principal = self._principals.get(token, now_ms())
+        now = now_ms()
+        principal = self._principals.get(token, now)
         if principal is None:
             principal = await self.reading(users_service.authenticate, token)
-            self._principals.put(token, principal)
+            self._principals.put(token, principal, now)
         return principal
+
+    async def log_out(self, token: str) -> None:
+        """Revoke the token: at once in this process, within token_recheck_seconds in others."""
+        await self.writing(users_service.log_out, token)
+        self._principals.forget(token)
 
 
 def context_of(request: Request) -> AppContext:

@@ -11,7 +11,9 @@ from collections.abc import Callable, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contacthub.api.proxies import ProxyHeadersMiddleware
 from contacthub.api.responses import INTERNAL_ERROR_MSG, error_response
+from contacthub.domain.addresses import Network
 
 logger = logging.getLogger("contacthub.api")
 
@@ -107,6 +109,11 @@ class ObservingMiddleware:
                 observe(scope, status, seconds)
 
 
-def observed(app: ASGIApp, observers: Sequence[Observer]) -> ASGIApp:
-    """What every answer passes through: its id and the 500 envelope, inside the observers."""
-    return ObservingMiddleware(RequestContextMiddleware(app), observers)
+def observed(
+    app: ASGIApp, observers: Sequence[Observer], trusted_proxies: tuple[Network, ...] = ()
+) -> ASGIApp:
+    """What every answer passes through: the client's address settled first (the observers
+    log it), then its id and the 500 envelope, inside the observers."""
+    return ProxyHeadersMiddleware(
+        ObservingMiddleware(RequestContextMiddleware(app), observers), trusted_proxies
+    )

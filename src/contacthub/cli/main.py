@@ -106,6 +106,11 @@ def serve(
     # Worker processes build their settings from the environment, so the
     # resolved URL travels to them there, flags having already won.
     os.environ[f"{ENV_PREFIX}DATABASE_URL"] = url
+    # About one password hash at a time per CPU for the whole server, whatever --workers.
+    os.environ.setdefault(
+        f"{ENV_PREFIX}PASSWORD_HASH_CONCURRENCY",
+        str(max(1, -(-len(os.sched_getaffinity(0)) // workers))),
+    )
     with ExitStack() as cleanup:
         # Several workers share their Prometheus metrics through files in one
         # fresh directory, removed when the server stops.
@@ -121,6 +126,9 @@ def serve(
             workers=workers,
             log_level="info",
             access_log=False,  # the app writes its own (api/access_log.py), cheaper
+            # The app reads proxy headers itself, only from CONTACTHUB_TRUSTED_PROXIES
+            # (api/proxies.py); uvicorn's would trust 127.0.0.1 and any text as an address.
+            proxy_headers=False,
         )
 
 

@@ -2,7 +2,11 @@
 
 Failures are counted over a sliding window in the database, so every server
 process sees the same counts, and a lock-out ends by itself when the window
-moves past the failures.
+moves past the failures. The throttle fails closed: an attempt is counted as a
+failure before its password or secret is checked (`reserve`), and only a
+successful check takes it back (`release`), so no error, crash or race in
+between can make an attempt go uncounted, and concurrent attempts cannot
+exceed the limit.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from sqlalchemy import Connection
 
 from contacthub.clock import now_ms
 from contacthub.domain import secrets
+from contacthub.domain.addresses import throttle_key
 from contacthub.errors import TooManyAttempts
 from contacthub.services.policy import LoginPolicy
 from contacthub.storage import login_failures
@@ -24,13 +29,17 @@ def credential_key(kind: str, identifier: str) -> str:
     return secrets.digest(f"{kind}:{identifier}")
 
 
-def refuse_if_throttled(
-    connection: Connection, *, key: str, client_address: str, policy: LoginPolicy
-) -> None:
+def reserve(connection: Connection, *, key: str, client_address: str, policy: LoginPolicy) -> int:
+    """Count an attempt about to be checked; TooManyAttempts if its id or address is over the limit.
+
+    Returns the attempt's id, for `release` once the check has succeeded.
+    """
+    address = throttle_key(client_address)
+    login_failures.lock(connection, (f"throttle:user:{key}", f"throttle:address:{address}"))
     now = now_ms()
     limits: tuple[tuple[FailureKey, str, int], ...] = (
         ("user_key", key, policy.max_failures_per_user),
-        ("client_address", client_address, policy.max_failures_per_address),
+        ("client_address", address, policy.max_failures_per_address),
     )
     for by, value, limit in limits:
         oldest_counted = login_failures.nth_latest(
@@ -39,16 +48,16 @@ def refuse_if_throttled(
         if oldest_counted is not None:
             wait_ms = oldest_counted + policy.window_ms - now
             raise TooManyAttempts(retry_after_seconds=max(1, math.ceil(wait_ms / 1000)))
-
-
-def record_failure(
-    connection: Connection, *, key: str, client_address: str, policy: LoginPolicy
-) -> None:
-    now = now_ms()
     login_failures.prune(connection, before_ms=now - policy.window_ms)
-    login_failures.record(connection, user_key=key, client_address=client_address, now_ms=now)
+    return login_failures.record(connection, user_key=key, client_address=address, now_ms=now)
 
 
-def forget(connection: Connection, *, key: str) -> None:
-    """A success clears the failures of its id (not of its address)."""
+def release(connection: Connection, attempt_id: int) -> None:
+    """Take back an attempt that was not a failure (its check succeeded, or never ran)."""
+    login_failures.delete_one(connection, failure_id=attempt_id)
+
+
+def succeeded(connection: Connection, *, attempt_id: int, key: str) -> None:
+    """A success clears the failures of its id (not of its address), its own attempt included."""
+    login_failures.delete_one(connection, failure_id=attempt_id)
     login_failures.forget_user(connection, user_key=key)

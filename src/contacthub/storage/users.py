@@ -27,7 +27,8 @@ class Principal:
     user_id: int
     app_id: int
     default_region: str | None
-    # When the token stops speaking for anyone: nothing else ever revokes it.
+    # When the token stops speaking for anyone, unless revoked before (log out,
+    # `contacthub user revoke-tokens`).
     token_expires_at: int
 
 
@@ -78,6 +79,16 @@ def add_token(
     # Expired tokens are useless; sweeping them here keeps the table small
     # without a background job, and the index on expires_at keeps it cheap.
     connection.execute(delete(login_tokens).where(login_tokens.c.expires_at <= now_ms))
+
+
+def delete_token(connection: Connection, *, token_digest: str) -> None:
+    connection.execute(delete(login_tokens).where(login_tokens.c.token_digest == token_digest))
+
+
+def delete_tokens_of(connection: Connection, *, user_id: int) -> int:
+    """How many tokens the user had."""
+    result = connection.execute(delete(login_tokens).where(login_tokens.c.user_id == user_id))
+    return result.rowcount
 
 
 def principal_for_token(

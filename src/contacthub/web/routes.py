@@ -25,6 +25,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from contacthub.api.context import AppContext, context_of
 from contacthub.api.metrics import record_contacts_written
+from contacthub.api.proxies import client_address
 from contacthub.domain.contacts import CONTACT_FIELDS
 from contacthub.domain.credentials import user_credentials
 from contacthub.errors import (
@@ -32,6 +33,7 @@ from contacthub.errors import (
     InvalidRequest,
     NotAuthenticated,
     Problem,
+    ServiceUnavailable,
     TooManyAttempts,
 )
 from contacthub.imports import ImportFileError, ImportPlan, plan_import
@@ -151,10 +153,6 @@ def _form_values(form: FormData) -> dict[str, str]:
     return {name: str(form.get(name) or "") for name in CONTACT_FIELDS}
 
 
-def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 # --- logging in and out ---------------------------------------------------------------
 
 
@@ -189,25 +187,26 @@ async def login(request: Request) -> Response:
             message=message,
         )
 
-    # The same steps, throttle and answers as `v2/user/login`.
+    # The same use case, throttle and answers as `v2/user/login`.
     try:
         credentials = user_credentials(
             {"id": form.get("user_id"), "password": form.get("password")}
         )
-        policy = context.login_policy
-        attempt = await context.reading(
-            users_service.begin_login, credentials, _client_address(request), policy
+        logged_in = await users_service.log_in(
+            context,
+            context.hashing,
+            credentials=credentials,
+            client_address=client_address(request.scope),
+            policy=context.login_policy,
         )
     except InvalidRequest as error:
         errors = {("user_id" if p.field == "id" else p.field): p.msg for p in error.problems}
         return again(400, "Fill in your user id and password.", errors)
     except TooManyAttempts as error:
         return again(429, f"{error.msg} (in {error.retry_after_seconds} s).")
-    password_ok = await run_in_threadpool(users_service.password_matches, attempt)
-    logged_in = await context.writing(
-        users_service.finish_login, attempt, password_ok=password_ok, policy=policy
-    )
-    if logged_in is None:
+    except ServiceUnavailable as error:
+        return again(503, f"{error.msg}.")
+    except NotAuthenticated:
         return again(401, users_service.WRONG_LOGIN + ".")
     response = _redirect("/")
     session.set_cookie(
@@ -223,7 +222,8 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    await _posted(request)
+    current, _form = await _posted(request)
+    await context_of(request).log_out(current.token)
     response = _redirect("/login")
     session.clear_cookie(request, response, session.SESSION_COOKIE)
     return response

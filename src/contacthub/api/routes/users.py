@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from contacthub.api.body import read_json_object
 from contacthub.api.context import context_of
 from contacthub.api.openapi import api_responses, request_body
+from contacthub.api.proxies import client_address
 from contacthub.api.responses import JSONResponse
 from contacthub.api.schemas import (
     ExtensionTakenResponse,
@@ -20,8 +20,6 @@ from contacthub.api.schemas import (
     UserAddResponse,
 )
 from contacthub.domain.credentials import app_credentials, user_credentials
-from contacthub.errors import NotAuthenticated
-from contacthub.services import throttle
 from contacthub.services import users as users_service
 
 router = APIRouter(tags=["users"])
@@ -44,23 +42,14 @@ router = APIRouter(tags=["users"])
 async def add_user(request: Request) -> Response:
     context = context_of(request)
     body = await read_json_object(request, context.settings.max_body_bytes)
-    credentials = app_credentials(body)
-    # Wrong app secrets are throttled like wrong passwords: per app id and per address.
-    key = throttle.credential_key("app", str(credentials.appid))
-    address = _client_address(request)
-    policy = context.login_policy
-    await context.reading(
-        throttle.refuse_if_throttled, key=key, client_address=address, policy=policy
+    added = await users_service.add_user(
+        context,
+        context.hashing,
+        credentials=app_credentials(body),
+        body=body,
+        client_address=client_address(request.scope),
+        policy=context.login_policy,
     )
-    try:
-        new_user = await context.reading(users_service.check_new_user, credentials, body)
-    except NotAuthenticated:
-        await context.writing(
-            throttle.record_failure, key=key, client_address=address, policy=policy
-        )
-        raise
-    password_hash = await run_in_threadpool(users_service.password_hash, new_user)
-    added = await context.writing(users_service.add, new_user, password_hash)
     return JSONResponse(
         {
             "code": 200,
@@ -87,16 +76,13 @@ async def add_user(request: Request) -> Response:
 async def login(request: Request) -> Response:
     context = context_of(request)
     body = await read_json_object(request, context.settings.max_body_bytes)
-    credentials = user_credentials(body)
-    policy = context.login_policy
-    address = _client_address(request)
-    attempt = await context.reading(users_service.begin_login, credentials, address, policy)
-    password_ok = await run_in_threadpool(users_service.password_matches, attempt)
-    logged_in = await context.writing(
-        users_service.finish_login, attempt, password_ok=password_ok, policy=policy
+    logged_in = await users_service.log_in(
+        context,
+        context.hashing,
+        credentials=user_credentials(body),
+        client_address=client_address(request.scope),
+        policy=context.login_policy,
     )
-    if logged_in is None:
-        raise NotAuthenticated(users_service.WRONG_LOGIN)
     return JSONResponse(
         {
             "code": 200,
@@ -110,7 +96,3 @@ async def login(request: Request) -> Response:
             },
         }
     )
-
-
-def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
