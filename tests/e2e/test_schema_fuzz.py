@@ -72,6 +72,7 @@ from tests.conftest import Org, Server, new_org
 BUDGET: dict[str, tuple[int, int]] = {
     "POST /v2/user/add": (80, 60),
     "POST /v2/user/login": (24, 60),
+    "POST /v2/user/logout": (20, 30),
     "POST /v3/contact/add": (160, 90),
     "POST /v3/contact/get": (450, 300),
     "POST /v3/contact/update": (130, 80),

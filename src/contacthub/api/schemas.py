@@ -219,15 +219,24 @@ class LoginResponse(BaseModel):
     agent: LoginAgent
 
 
-# --- v3/contact/* ---------------------------------------------------------------
-
-
 class TokenMixin(BaseModel):
     token: str | None = Field(
         None,
         description="The login token; or send it as `Authorization: Bearer <token>`. "
         'The body wins when both are present; `""` and `null` count as absent',
     )
+
+
+class LogoutRequest(TokenMixin):
+    pass
+
+
+class LogoutResponse(BaseModel):
+    code: Literal[200]
+    msg: Literal["Logged out"]
+
+
+# --- v3/contact/* ---------------------------------------------------------------
 
 
 class ContactFields(BaseModel):

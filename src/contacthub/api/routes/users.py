@@ -16,10 +16,12 @@ from contacthub.api.schemas import (
     LoginFailedResponse,
     LoginRequest,
     LoginResponse,
+    LogoutRequest,
+    LogoutResponse,
     UserAddRequest,
     UserAddResponse,
 )
-from contacthub.domain.credentials import app_credentials, user_credentials
+from contacthub.domain.credentials import app_credentials, user_credentials, user_token
 from contacthub.services import users as users_service
 
 router = APIRouter(tags=["users"])
@@ -96,3 +98,23 @@ async def login(request: Request) -> Response:
             },
         }
     )
+
+
+@router.post(
+    "/v2/user/logout",
+    operation_id="logout",
+    summary="Revoke a login token (beyond TeleCMI)",
+    responses=api_responses(
+        LogoutResponse,
+        success_description="The token no longer works: at once on this server process, "
+        "within CONTACTHUB_TOKEN_RECHECK_SECONDS (5 s) on every other",
+    ),
+    openapi_extra=request_body(LogoutRequest),
+)
+async def logout(request: Request) -> Response:
+    context = context_of(request)
+    body = await read_json_object(request, context.settings.max_body_bytes)
+    token = user_token(body, request.headers.get("authorization"))
+    await context.authenticate(token)
+    await context.log_out(token)
+    return JSONResponse({"code": 200, "msg": "Logged out"})
