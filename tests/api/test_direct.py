@@ -184,3 +184,32 @@ def test_every_telecmi_route_is_answered_directly(app: FastAPI) -> None:
         assert stack.route_for(method, path) is not None, path
     for method, path in [("GET", "/healthz"), ("GET", "/metrics"), ("GET", "/"), ("GET", "/docs")]:
         assert stack.route_for(method, path) is None, path
+
+
+class Stamp:
+    """A middleware as an operator might add one: marks every answer."""
+
+    def __init__(self, app: ASGIApp, value: str) -> None:
+        self.app = app
+        self.value = value.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def stamped(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-stamp", self.value)]
+            await send(message)
+
+        await self.app(scope, receive, stamped)
+
+
+def test_middleware_added_to_the_app_wraps_the_direct_routes_too(app: FastAPI) -> None:
+    app.add_middleware(Stamp, value="outer")
+    app.add_middleware(Stamp, value="outermost")
+    for method, path in [
+        ("POST", "/v3/contact/get"),
+        ("POST", "/v2/user/login"),
+        ("GET", "/healthz"),
+    ]:
+        answer = call(app, method, path)
+        assert answer.headers.get_list("x-stamp") == ["outer", "outermost"], (path, answer.headers)
+        assert answer.headers["x-request-id"]

@@ -37,7 +37,11 @@ DIRECT_ROUTES = route_table(
 
 
 class _ContactHubAPI(FastAPI):
-    """FastAPI, with the direct routes in front of the stack it builds on its first request."""
+    """FastAPI, with the direct routes in front of the stack it builds on its first request.
+
+    Middleware added with `add_middleware` (CORS, GZip, an auth check) wraps the direct
+    routes as well as FastAPI's: it is taken out of FastAPI's stack and put around both.
+    """
 
     def __init__(
         self,
@@ -52,13 +56,20 @@ class _ContactHubAPI(FastAPI):
             observed, observers=tuple(observers), trusted_proxies=trusted_proxies
         )
         self.add_middleware(self._observed)
+        self._observing = self.user_middleware[0]
 
     def build_middleware_stack(self) -> ASGIApp:
-        return DirectRoutes(
-            DIRECT_ROUTES,
-            framework=super().build_middleware_stack(),
-            middleware=self._observed,
-        )
+        added = [entry for entry in self.user_middleware if entry is not self._observing]
+        everything = self.user_middleware
+        self.user_middleware = [self._observing]
+        try:
+            framework = super().build_middleware_stack()
+        finally:
+            self.user_middleware = everything
+        app: ASGIApp = DirectRoutes(DIRECT_ROUTES, framework=framework, middleware=self._observed)
+        for cls, args, kwargs in reversed(added):
+            app = cls(app, *args, **kwargs)
+        return app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -15,7 +15,8 @@ directly, inside the same middleware as every other route (request id,
 metrics, access log), and their errors become the same envelope
 (`responses.response_for_error`). Everything else (the dashboard, /docs,
 operations, any method or path not listed) goes through FastAPI as before;
-the routes stay declared, and documented, on FastAPI's routers.
+the routes stay declared, and documented, on FastAPI's routers. Middleware
+added to the app with `add_middleware` wraps these routes too (api/app.py).
 """
 
 from __future__ import annotations
