@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,15 +142,15 @@ def test_login_missing_or_mistyped_credentials_is_400(
 
 @pytest.fixture(scope="module")
 def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server with a tiny login window and token lifetime, so that limits show quickly."""
+    """A server with low login limits, so that they show quickly (tests/services/test_login.py
+    moves time past the window, and past a token's lifetime)."""
     directory = tmp_path_factory.mktemp("strict")
     running = Server(
         f"sqlite:///{directory / 'strict.db'}",
         env={
             "CONTACTHUB_LOGIN_MAX_FAILURES_PER_ID": "3",
             "CONTACTHUB_LOGIN_MAX_FAILURES_PER_ADDRESS": "8",
-            "CONTACTHUB_LOGIN_WINDOW_SECONDS": "4",
-            "CONTACTHUB_TOKEN_TTL_SECONDS": "2",
+            "CONTACTHUB_LOGIN_WINDOW_SECONDS": "600",
         },
     )
     running.start(Path(directory / "server.log"))
@@ -166,16 +165,12 @@ def test_repeated_failures_for_one_id_are_throttled_with_retry_after(strict_serv
         assert org.post("/v2/user/login", wrong).status_code == 404
     throttled = org.post("/v2/user/login", {"id": org.user_id, "password": org.password})
     assert_envelope(throttled, 429)
-    assert 1 <= int(throttled.headers["retry-after"]) <= 4
+    assert 590 <= int(throttled.headers["retry-after"]) <= 600
     # Another id from the same address is not locked out by this id's failures.
     other = new_org(strict_server)
     assert (
         other.post("/v2/user/login", {"id": other.user_id, "password": other.password}).status_code
         == 200
-    )
-    time.sleep(int(throttled.headers["retry-after"]) + 0.2)
-    assert (
-        org.post("/v2/user/login", {"id": org.user_id, "password": org.password}).status_code == 200
     )
 
 
@@ -204,23 +199,14 @@ def test_repeated_failures_from_one_address_are_throttled(
         server.stop()
 
 
-def test_an_expired_token_is_404(strict_server: Server) -> None:
-    org = new_org(strict_server)
-    assert org.get().status_code == 200
-    time.sleep(2.2)
-    assert assert_envelope(org.get(), 404)["msg"] == "Authenticated user record not found"
-
-
 def test_repeated_wrong_app_secrets_are_throttled_too(strict_server: Server) -> None:
-    time.sleep(4.2)  # let earlier failures from this address age out of the window
+    # With the other test's, 6 failures from loopback: under the per-address limit of 8.
     org = new_org(strict_server)
     for _ in range(3):
         assert org.post("/v2/user/add", user_body(org, secret="wrong")).status_code == 404
     throttled = org.post("/v2/user/add", user_body(org))
     assert_envelope(throttled, 429)
-    assert 1 <= int(throttled.headers["retry-after"]) <= 4
-    time.sleep(int(throttled.headers["retry-after"]) + 0.2)
-    assert org.post("/v2/user/add", user_body(org)).status_code == 200
+    assert 590 <= int(throttled.headers["retry-after"]) <= 600
 
 
 def test_a_users_password_is_hashed_outside_the_write(

@@ -56,11 +56,11 @@ def prune(connection: Connection, *, before_ms: int) -> None:
 def nth_latest(
     connection: Connection, *, by: FailureKey, key: str, since_ms: int, n: int
 ) -> int | None:
-    """When the n-th most recent failure for `key` since `since_ms` happened; None if fewer."""
+    """When the n-th most recent failure for `key` after `since_ms` happened; None if fewer."""
     column = login_failures.c[by]
     return connection.execute(
         select(login_failures.c.failed_at)
-        .where(column == key, login_failures.c.failed_at >= since_ms)
+        .where(column == key, login_failures.c.failed_at > since_ms)
         .order_by(login_failures.c.failed_at.desc())
         .offset(n - 1)
         .limit(1)
