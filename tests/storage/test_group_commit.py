@@ -183,6 +183,16 @@ def test_a_waiter_that_is_gone_does_not_stop_the_writer(database: Database) -> N
     assert stored(database) == [1, 2]
 
 
+def waits_for_a_lock(pid: int) -> bool:
+    """Whether the process is blocked waiting for a file lock (the kernel's /proc/locks lists
+    a waiter with `->` before its lock's kind)."""
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if "->" in fields and fields[fields.index("->") + 4] == str(pid):
+            return True
+    return False
+
+
 def test_a_writer_giving_the_turn_up_queues_behind_the_process_waiting_for_it(
     database: Database, tmp_path: Path
 ) -> None:
@@ -190,28 +200,26 @@ def test_a_writer_giving_the_turn_up_queues_behind_the_process_waiting_for_it(
 
     A bare lock lets the releaser take it straight back, before the woken waiter runs.
     """
-    waiting, order = tmp_path / "waiting", tmp_path / "order"
+    order = tmp_path / "order"
     with database._writer_turn:
         other = subprocess.Popen(
             [
                 sys.executable,
                 "-c",
-                "import pathlib, sys\n"
+                "import sys\n"
                 "from contacthub.storage.database import Database\n"
                 "turn = Database(sys.argv[1])._writer_turn\n"
-                "pathlib.Path(sys.argv[2]).touch()\n"
                 "with turn:\n"
-                "    with open(sys.argv[3], 'a') as log:\n"
+                "    with open(sys.argv[2], 'a') as log:\n"
                 "        log.write('waiter ')\n",
                 database.url,
-                str(waiting),
                 str(order),
             ]
         )
         deadline = time.monotonic() + 30
-        while not waiting.exists() and time.monotonic() < deadline:
+        while not waits_for_a_lock(other.pid) and time.monotonic() < deadline:
             time.sleep(0.01)
-        time.sleep(0.3)  # long enough to be waiting for the turn
+        assert waits_for_a_lock(other.pid), "the other process never queued for the turn"
     try:
         with database._writer_turn, order.open("a") as log:
             log.write("releaser ")
