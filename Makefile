@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck bench bench-peers soak wrk bench-search clean
+.PHONY: run test lint typecheck screenshot bench bench-peers soak wrk bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ $(VENV)/.chromium: | $(BIN)/python
 
 test: lint typecheck $(VENV)/.chromium
 	$(BIN)/pytest
+
+# The README's picture of the dashboard, taken by the browser test (tests never write it).
+screenshot: $(VENV)/.installed $(VENV)/.chromium
+	CONTACTHUB_DASHBOARD_SCREENSHOT=$(CURDIR)/docs/dashboard.png $(BIN)/pytest -q tests/browser -k visit
 
 # The benchmarks' load generator, from Debian's packages (needs root, as apt-get does).
 wrk:
