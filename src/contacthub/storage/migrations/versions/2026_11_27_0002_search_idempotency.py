@@ -12,8 +12,6 @@ from alembic import op
 from cryptography.fernet import Fernet
 from sqlalchemy.dialects import postgresql
 
-from contacthub.domain.search import search_keys
-
 revision = "0002_search_idempotency"
 down_revision = "0001_initial_schema"
 branch_labels = None
@@ -72,6 +70,25 @@ def upgrade() -> None:
     op.bulk_insert(
         secrets_table, [{"name": "page_state_key", "value": Fernet.generate_key().decode()}]
     )
+
+
+def search_keys(
+    *, first_name: str, last_name: str, company: str | None, email_id: str | None
+) -> dict[str, str | None]:
+    """The search keys as this revision defined them (domain.search at the time), frozen
+    here: a migration must not change when today's code does."""
+
+    def fold(text: str | None) -> str | None:
+        return None if text is None else text.casefold()
+
+    email = fold(email_id)
+    return {
+        "first_name_key": fold(first_name),
+        "last_name_key": fold(last_name),
+        "company_key": fold(company),
+        "email_key": email,
+        "email_domain_key": email.rpartition("@")[2] if email else None,
+    }
 
 
 def _backfill_search_keys() -> None:
