@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from contacthub.domain.addresses import parse_networks
-from contacthub.storage.database import DEFAULT_DATABASE_URL
 
 ENV_PREFIX = "CONTACTHUB_"
+DEFAULT_DATABASE_URL = "sqlite:///./contacthub.db"
 
 
 @dataclass(frozen=True, slots=True)
