@@ -1,4 +1,5 @@
-"""The request and response shapes, for the OpenAPI description only.
+"""The request and response shapes, for the OpenAPI description only, built from the
+domain's own limits (`contacthub.domain`), which are their one source.
 
 Requests are checked by the domain rules (`contacthub.domain`), which know the
 contract's order of checks and report every problem at once; these models
@@ -17,6 +18,17 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from contacthub.domain.contacts import MAX_BATCH, NAME_MAX_LENGTH, ORGANISATION_TEXT_MAX_LENGTH
+from contacthub.domain.paging import DEFAULT_LIMIT, MAX_LIMIT
+from contacthub.domain.phones import MAX_DIGITS
+from contacthub.domain.search import MAX_SEARCH_LENGTH
+from contacthub.domain.users import (
+    LAST_HOUR,
+    MAX_EXTENSION,
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+)
+
 # --- patterns -----------------------------------------------------------------
 # Text fields are trimmed (Python's str.strip) and then must hold no control
 # character (Unicode category Cc). These patterns say the same of the raw value:
@@ -34,22 +46,26 @@ def _trimmed_text(max_length: int, *, blank_allowed: bool) -> str:
     return f"^{_SPACE}*{core}{_SPACE}*$"
 
 
-NAME_PATTERN = _trimmed_text(100, blank_allowed=False)
-ORGANISATION_TEXT_PATTERN = _trimmed_text(200, blank_allowed=True)
-SEARCH_PATTERN = _trimmed_text(100, blank_allowed=True)
+NAME_PATTERN = _trimmed_text(NAME_MAX_LENGTH, blank_allowed=False)
+ORGANISATION_TEXT_PATTERN = _trimmed_text(ORGANISATION_TEXT_MAX_LENGTH, blank_allowed=True)
+SEARCH_PATTERN = _trimmed_text(MAX_SEARCH_LENGTH, blank_allowed=True)
 BLANK_PATTERN = f"^{_SPACE}*$"
-# Separators anywhere, one leading `+` (or `00`, which is digits), at most 17 digits after it.
-PHONE_PATTERN = r"^[ ().-]*\+?(?:[ ().-]*[0-9]){1,19}[ ().-]*$"
+# Separators anywhere, one leading `+` (or `00`, which is digits), at most MAX_DIGITS after it.
+PHONE_PATTERN = rf"^[ ().-]*\+?(?:[ ().-]*[0-9]){{1,{MAX_DIGITS + 2}}}[ ().-]*$"
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
 STORED_UUID_PATTERN = r"^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$"
 USER_ID_PATTERN = r"^[1-9][0-9]{0,4}_[1-9][0-9]*$"
 E164_DIGITS_PATTERN = r"^[1-9][0-9]*$"
 # A JSON integer is read as its decimal digits; more than 17 are never a phone number.
-MAX_PHONE_INTEGER = 10**17 - 1
+MAX_PHONE_INTEGER = 10**MAX_DIGITS - 1
 
-_NAME_RULE = "Trimmed; then 1 to 100 characters (code points), any script, no control characters"
+_NAME_RULE = (
+    f"Trimmed; then 1 to {NAME_MAX_LENGTH} characters (code points), any script, "
+    "no control characters"
+)
 _TEXT_RULE = (
-    "Optional. Trimmed; then at most 200 characters, no control characters. "
+    f"Optional. Trimmed; then at most {ORGANISATION_TEXT_MAX_LENGTH} characters, "
+    "no control characters. "
     '`null`, `""` or only spaces mean none'
 )
 _PHONE_RULE = (
@@ -73,8 +89,8 @@ ContactId = Annotated[
     ),
 ]
 StoredContactId = Annotated[str, Field(pattern=STORED_UUID_PATTERN)]
-NameValue = Annotated[str, Field(min_length=1, max_length=100)]
-OrganisationValue = Annotated[str, Field(min_length=1, max_length=200)]
+NameValue = Annotated[str, Field(min_length=1, max_length=NAME_MAX_LENGTH)]
+OrganisationValue = Annotated[str, Field(min_length=1, max_length=ORGANISATION_TEXT_MAX_LENGTH)]
 
 
 def _no_default(schema: dict[str, Any]) -> None:
@@ -174,19 +190,19 @@ class NotReadyResponse(BaseModel):
 class UserAddRequest(BaseModel):
     appid: int = Field(description="The app id that `contacthub app create` printed")
     secret: str = Field(min_length=1, description="The app secret")
-    extension: int = Field(ge=1, le=99999, description="Unique within the app")
+    extension: int = Field(ge=1, le=MAX_EXTENSION, description="Unique within the app")
     name: NameText
     phone_number: PhoneText | PhoneInteger = Field(description=_PHONE_RULE)
-    password: str = Field(min_length=8, max_length=1024)
-    start_time: int | None = Field(None, ge=0, le=24)
-    end_time: int | None = Field(None, ge=0, le=24)
+    password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
+    start_time: int | None = Field(None, ge=0, le=LAST_HOUR)
+    end_time: int | None = Field(None, ge=0, le=LAST_HOUR)
     sms_alert: bool | None = None
 
 
 class Agent(BaseModel):
     agent_id: str = Field(pattern=USER_ID_PATTERN, examples=["101_1111112"])
     name: NameValue
-    extension: int = Field(ge=1, le=99999)
+    extension: int = Field(ge=1, le=MAX_EXTENSION)
 
 
 class UserAddResponse(BaseModel):
@@ -253,7 +269,7 @@ class ContactFields(BaseModel):
 
 
 class ContactAddRequest(TokenMixin):
-    contacts: list[ContactFields] = Field(min_length=1, max_length=100)
+    contacts: list[ContactFields] = Field(min_length=1, max_length=MAX_BATCH)
     on_duplicate: Literal["error", "skip", "update"] | None = Field(
         "error",
         description="Beyond TeleCMI: what to do with numbers already stored; `null` means "
@@ -278,7 +294,9 @@ class ContactAddResponse(BaseModel):
         description='"Contacts are valid" answers a `validate_only` request'
     )
     contacts: list[AddedContact] = Field(
-        min_length=1, max_length=100, description="One entry per input element, in input order"
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="One entry per input element, in input order",
     )
     skipped: list[Annotated[int, Field(ge=0)]] = Field(
         description="Indexes of the elements skipped as duplicates"
@@ -292,7 +310,9 @@ class ContactGetRequest(TokenMixin):
         description='One contact by id; `limit`, `page_state` and `search` are then ignored. `""` '
         "or `null` mean none",
     )
-    limit: int | None = Field(10, ge=1, le=100, description="`null` means 10")
+    limit: int | None = Field(
+        DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"`null` means {DEFAULT_LIMIT}"
+    )
     page_state: str | None = Field(
         None,
         description='The cursor from the previous page, with the same `search`. `""` or `null` '
@@ -301,7 +321,8 @@ class ContactGetRequest(TokenMixin):
     search: str | None = Field(
         None,
         pattern=SEARCH_PATTERN,
-        description="Beyond TeleCMI: trimmed, then at most 100 characters. Matches the start of "
+        description=f"Beyond TeleCMI: trimmed, then at most {MAX_SEARCH_LENGTH} characters. "
+        "Matches the start of "
         "a first or last name, company, e-mail address or e-mail domain (case-insensitive), or "
         "any part of the phone digits",
     )
@@ -321,7 +342,7 @@ class Contact(BaseModel):
 
 class ContactGetResponse(BaseModel):
     code: Literal[200]
-    contacts: list[Contact] = Field(max_length=100)
+    contacts: list[Contact] = Field(max_length=MAX_LIMIT)
     count: int = Field(ge=0, description="Contacts in the organization, or matching the search")
     page_state: str | None = Field(
         description="Cursor for the next page; null on the last page",
@@ -343,24 +364,24 @@ class ContactPatch(BaseModel):
 
 class ContactUpdateRequest(TokenMixin):
     contacts: list[ContactPatch] = Field(
-        min_length=1, max_length=100, description="Each `contact_id` at most once"
+        min_length=1, max_length=MAX_BATCH, description="Each `contact_id` at most once"
     )
 
 
 class ContactUpdateResponse(BaseModel):
     code: Literal[200]
     msg: Literal["Contacts updated successfully"]
-    updated: int = Field(ge=1, le=100, description="The number of contacts in the batch")
+    updated: int = Field(ge=1, le=MAX_BATCH, description="The number of contacts in the batch")
 
 
 class ContactDeleteRequest(TokenMixin):
-    contact_ids: list[ContactId] = Field(min_length=1, max_length=100)
+    contact_ids: list[ContactId] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class ContactDeleteResponse(BaseModel):
     code: Literal[200]
     msg: Literal["Contacts Deleted Successfully"]
-    deleted: int = Field(ge=0, le=100, description="Contacts actually deleted")
+    deleted: int = Field(ge=0, le=MAX_BATCH, description="Contacts actually deleted")
 
 
 # --- operations -----------------------------------------------------------------

@@ -28,7 +28,7 @@ from contacthub.domain.fields import FieldInvalid
 # Longest digit string worth parsing: E.164 allows 15 digits, a national
 # number with its trunk prefix a couple more. Longer input is never valid, and
 # refusing it early keeps the parser's cost bounded.
-_MAX_DIGITS = 17
+MAX_DIGITS = 17
 _SEPARATORS = str.maketrans("", "", " -.()")
 SUPPORTED_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
 
@@ -56,7 +56,7 @@ def normalise_phone(value: Any, default_region: str | None = None) -> str:
             "must contain only digits, with optional spaces, '-', '.', '(', ')' "
             "and a leading '+' or '00'"
         )
-    if len(digits) > _MAX_DIGITS:
+    if len(digits) > MAX_DIGITS:
         raise FieldInvalid("is too long to be a phone number")
 
     readings: list[tuple[str, str | None]] = [(digits, None)]

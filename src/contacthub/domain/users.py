@@ -16,6 +16,7 @@ NAME_MAX_LENGTH = 100
 PASSWORD_MIN_LENGTH = 8
 # argon2 would hash a megabyte just as well; the cap keeps a login cheap to refuse.
 PASSWORD_MAX_LENGTH = 1024
+LAST_HOUR = 24  # start_time and end_time: hours of the day, 0 to 24
 _USER_ID = re.compile(r"([1-9][0-9]{0,4})_([1-9][0-9]{0,17})")
 
 
@@ -56,7 +57,7 @@ def _password(value: Any) -> str:
 
 
 def _optional_hour(value: Any) -> int | None:
-    return None if value is None else integer_in_range(value, low=0, high=24)
+    return None if value is None else integer_in_range(value, low=0, high=LAST_HOUR)
 
 
 def _optional_flag(value: Any) -> bool | None:
