@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import httpx
 
+from tests.api.test_access_log import LINE
 from tests.conftest import SHARED_SERVER_ENV, Server, contact, new_org
 
 
@@ -60,3 +62,38 @@ def test_every_request_gets_one_access_line_with_its_status_and_request_id(
         assert f'HTTP/1.1" {status} ' in line
     # A client's encoded newline stays inside its own line.
     assert not any(line.startswith("fake line") for line in lines)
+
+
+def test_a_forged_request_gets_exactly_one_well_formed_line(tmp_path: Path) -> None:
+    """A forwarded address, path and query that each try to write a line of their own.
+
+    The address carries a byte 0x85 (U+0085, NEL, once read as Latin-1), the path a
+    %0A, %C2%85 and %E2%80%A8 (U+2028), each followed by a made-up line.
+    """
+    log = tmp_path / "server.log"
+    # The loopback is a trusted proxy, so that the forged address reaches the log if
+    # the server takes it at all.
+    server = Server(
+        f"sqlite:///{tmp_path / 'forged.db'}",
+        env={**SHARED_SERVER_ENV, "CONTACTHUB_TRUSTED_PROXIES": "127.0.0.1"},
+    )
+    server.start(log)
+    forged = b'127.0.0.1:1 - "GET /admin HTTP/1.1" 200 0.1ms id=forged'
+    request = (
+        b"GET /x%22%20200%201.0ms%20id=a%0A" + forged.replace(b" ", b"%20").replace(b'"', b"%22")
+        + b"%C2%85%E2%80%A8?q=%0A" + forged.replace(b" ", b"+").replace(b'"', b"%22")
+        + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID: forged-line\r\n"
+        + b"X-Forwarded-For: evil\x85 - " + forged + b"\r\n"
+        + b"Connection: close\r\n\r\n"
+    )  # fmt: skip
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(request)
+            answer = sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 404 "), answer[:200]
+    finally:
+        server.stop()
+    # Read as a Unicode-aware reader does, which also ends lines at U+0085, U+2028, U+2029.
+    lines = log.read_bytes().decode("utf-8").splitlines(keepends=True)
+    [line] = [line for line in lines if "forged-line" in line or "admin" in line]
+    assert LINE.fullmatch(line), line

@@ -11,6 +11,13 @@ never break into each other. A crash loses at most those lines.
 A line: client address, request line, status, time taken, request id:
 
     127.0.0.1:51234 - "POST /v3/contact/add HTTP/1.1" 200 3.1ms id=4f0c…
+
+Every field a client can put words into (the address, which a proxy header may
+set, and the method, path, query, HTTP version and request id) is written as
+printable ASCII without spaces, quotes or backslashes; anything else is
+escaped as Python's `unicode_escape` writes it, `"` as `\\x22` and a space as
+`\\x20`. So no client can end a line (not with U+0085 or U+2028 either),
+close the quoted request line or start a field of its own.
 """
 
 from __future__ import annotations
@@ -19,12 +26,16 @@ import asyncio
 import contextlib
 import io
 import os
+import re
 import select
 import sys
 
 from starlette.types import Scope
 
 FLUSH_AFTER_SECONDS = 0.1
+
+# What a field may hold as it is: printable ASCII but the space, `"` and `\\`.
+_PLAIN = re.compile(r"[!#-\[\]-~]*")
 
 
 class AccessLog:
@@ -53,16 +64,35 @@ class AccessLog:
 
 def access_line(scope: Scope, status: int, seconds: float) -> str:
     host, port = scope.get("client") or ("-", 0)
-    path = scope.get("path", "")
+    target = scope.get("path", "")
     if query := scope.get("query_string", b""):
-        path = f"{path}?{query.decode('latin-1')}"
-    if not path.isprintable():  # a client's %0A must not start a line of its own
-        path = path.encode("unicode_escape").decode("ascii")
-    request_id = scope.get("state", {}).get("request_id", "-")
+        target = f"{target}?{query.decode('latin-1')}"
+    fields = [
+        str(host),
+        str(port),
+        str(scope.get("method", "-")),
+        target,
+        str(scope.get("http_version")),
+        str((scope.get("state") or {}).get("request_id", "-")),
+    ]
+    # One check of them all: escaping is for the rare line that needs it.
+    if not _PLAIN.fullmatch("".join(fields)):
+        fields = [escaped(field) for field in fields]
+    host, port, method, target, version, request_id = fields
     return (
-        f'{host}:{port} - "{scope.get("method", "-")} {path} HTTP/{scope.get("http_version")}" '
+        f'{host}:{port} - "{method} {target} HTTP/{version}" '
         f"{status} {seconds * 1000:.1f}ms id={request_id}\n"
     )
+
+
+def escaped(text: str) -> str:
+    """`text` as printable ASCII without spaces or `"`: a field that ends nothing but itself.
+
+    Reversible: `unicode_escape` decoding gives `text` back.
+    """
+    if _PLAIN.fullmatch(text):
+        return text
+    return text.encode("unicode_escape").decode("ascii").replace('"', "\\x22").replace(" ", "\\x20")
 
 
 def _write_whole_lines(lines: list[str]) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contacthub.api.access_log import escaped
 from contacthub.api.proxies import ProxyHeadersMiddleware
 from contacthub.api.responses import INTERNAL_ERROR_MSG, error_response
 from contacthub.domain.addresses import Network
@@ -48,8 +49,8 @@ class RequestContextMiddleware:
             logger.exception(
                 "unhandled error request_id=%s method=%s path=%s",
                 request_id,
-                scope.get("method"),
-                scope.get("path"),
+                escaped(str(scope.get("method"))),  # the client's words: one line, one field each
+                escaped(str(scope.get("path"))),
             )
             if response_started:
                 raise

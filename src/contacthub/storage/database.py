@@ -72,6 +72,7 @@ def create_database_engine(
     target = make_url(sqlalchemy_url(url))
     pool = {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": pool_timeout_seconds}
     if target.get_backend_name() == "sqlite":
+        _create_owner_only(target.database, uri=bool(target.query.get("uri")))
         engine = create_engine(
             target,
             **pool,
@@ -91,6 +92,20 @@ def create_database_engine(
             connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
         return create_engine(target, **pool, pool_pre_ping=True, connect_args=connect_args)
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")
+
+
+def _create_owner_only(path: str | None, *, uri: bool) -> None:
+    """Create a new SQLite database file readable by its owner only (0600).
+
+    It holds personal data, password hashes and the cursor-sealing key, and
+    SQLite would create it 0644 less the umask; its -wal and -shm files get the
+    database file's mode. A file that exists already keeps the mode it has:
+    the operator chose it. A missing directory is left to SQLite to report.
+    """
+    if not path or path == ":memory:" or uri:
+        return
+    with suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
