@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import Connection, text
 
 from contacthub.errors import ExtensionTaken, ServiceUnavailable
-from contacthub.storage.database import Database, _QueuedWrite
+from contacthub.storage.database import Database
+from contacthub.storage.group_commit import QueuedWrite
 
 
 @pytest.fixture
@@ -175,7 +176,7 @@ def test_a_waiter_that_is_gone_does_not_stop_the_writer(database: Database) -> N
     def loop_closed() -> None:
         raise RuntimeError("Event loop is closed")
 
-    database._writer.submit(_QueuedWrite(insert(1), loop_closed))
+    database._writer.submit(QueuedWrite(insert(1), loop_closed))
     later = threading.Thread(target=database.write, args=(insert(2),), daemon=True)
     later.start()
     later.join(timeout=10)
@@ -250,3 +251,20 @@ def test_the_writer_keeps_its_connection_unless_the_database_failed(database: Da
     assert database.write(insert(3)) == 3
     assert database._writer_connection is not kept
     assert stored(database) == [1, 3]
+
+
+def test_a_write_inside_a_write_is_refused_instead_of_waiting_for_itself(
+    database: Database,
+) -> None:
+    def nested_write(_connection: Connection) -> int:
+        return database.write(insert(1))
+
+    def nested_transaction(_connection: Connection) -> int:
+        with database.transaction(write=True):
+            return 0
+
+    for work in (nested_write, nested_transaction):
+        with pytest.raises(RuntimeError, match="would wait for itself"):
+            database.write(work)
+    assert database.write(insert(2)) == 2
+    assert stored(database) == [2]

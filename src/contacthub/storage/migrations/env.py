@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from contacthub.storage.database import WRITE_OPTION
+from contacthub.storage.engine import WRITE_OPTION
 from contacthub.storage.tables import metadata
 
 # Any number, as long as it is the same for every process: two servers that
