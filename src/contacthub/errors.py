@@ -49,6 +49,12 @@ class InvalidRequest(ContactHubError):
         super().__init__(msg)
         self.problems = problems
 
+    @classmethod
+    def raise_if(cls, problems: list[Problem]) -> None:
+        """Raise with every problem found, if there is one."""
+        if problems:
+            raise cls(problems)
+
 
 class BodyTooLarge(InvalidRequest):
     def __init__(self, limit: int) -> None:

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
-from contacthub import __version__, web
-from contacthub.api import metrics, openapi
+from contacthub import __version__, metrics, web
+from contacthub.api import openapi
 from contacthub.api.access_log import AccessLog
 from contacthub.api.context import AppContext
 from contacthub.api.direct import DirectRoutes, route_table

@@ -10,7 +10,7 @@ from typing import Any
 from contacthub.domain.emails import normalise_email
 from contacthub.domain.fields import FieldInvalid, is_absent, optional_text, required_text
 from contacthub.domain.phones import normalise_phone
-from contacthub.errors import DuplicateContacts, Problem
+from contacthub.errors import DuplicateContacts, InvalidRequest, Problem
 
 MAX_BATCH = 100
 NAME_MAX_LENGTH = 100
@@ -83,8 +83,15 @@ def parse_contact_batch(
     return drafts, problems
 
 
+def parse_contact(values: Mapping[str, Any], *, default_region: str | None) -> ContactDraft:
+    """One contact's fields (a form's), or InvalidRequest naming every bad field."""
+    cleaned, problems = _apply_rules(values, _field_rules(default_region), None)
+    InvalidRequest.raise_if(problems)
+    return ContactDraft(**cleaned, given=frozenset(values))
+
+
 def _apply_rules(
-    item: Mapping[str, Any], rules: Mapping[str, Callable[[Any], Any]], index: int
+    item: Mapping[str, Any], rules: Mapping[str, Callable[[Any], Any]], index: int | None
 ) -> tuple[dict[str, Any], list[Problem]]:
     cleaned: dict[str, Any] = {}
     problems = [Problem(key, "unknown field", index) for key in item if key not in rules]
@@ -156,6 +163,22 @@ def parse_add_options(body: Mapping[str, Any]) -> tuple[AddOptions, list[Problem
         problems.append(Problem("validate_only", "must be true or false"))
         validate_only = False
     return AddOptions(on_duplicate=policy, validate_only=validate_only), problems
+
+
+@dataclass(frozen=True, slots=True)
+class NewContacts:
+    """`v3/contact/add` as a command: contacts that passed every field rule, and the options."""
+
+    drafts: list[ContactDraft]
+    options: AddOptions = AddOptions()
+
+
+def parse_new_contacts(body: Mapping[str, Any], *, default_region: str | None) -> NewContacts:
+    """An add's body as a command, or InvalidRequest listing every problem."""
+    options, option_problems = parse_add_options(body)
+    drafts, problems = parse_contact_batch(body.get("contacts"), default_region=default_region)
+    InvalidRequest.raise_if(option_problems + problems)
+    return NewContacts(drafts, options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +270,31 @@ def parse_update_batch(
     return patches, problems
 
 
+@dataclass(frozen=True, slots=True)
+class ContactChanges:
+    """`v3/contact/update` as a command: the patches of the elements that passed every field
+    rule, the id each element names, and the problems of the others. The problems are
+    raised only once the named ids are looked up, so that an id that is not stored is
+    listed with them, in batch order, as the contract asks."""
+
+    patches: list[ContactPatch]
+    named_ids: dict[int, str]
+    problems: list[Problem]
+
+
+def parse_contact_changes(body: Mapping[str, Any], *, default_region: str | None) -> ContactChanges:
+    patches, problems = parse_update_batch(body.get("contacts"), default_region=default_region)
+    return ContactChanges(patches, named_contact_ids(body.get("contacts")), problems)
+
+
+def changes_to_one(
+    contact_id: str, values: Mapping[str, Any], *, default_region: str | None
+) -> ContactChanges:
+    """A form's changes to one contact, as a command."""
+    item = {**values, "contact_id": contact_id}
+    return parse_contact_changes({"contacts": [item]}, default_region=default_region)
+
+
 def named_contact_ids(value: Any) -> dict[int, str]:
     """Index → id of each update element naming a well-formed id first named there.
 
@@ -296,6 +344,13 @@ def find_update_duplicates(
 
 
 # --- deleting -----------------------------------------------------------------
+
+
+def parse_deletion(body: Mapping[str, Any]) -> list[str]:
+    """A delete's body as the distinct ids to delete, or InvalidRequest."""
+    ids, problems = parse_contact_ids(body.get("contact_ids"))
+    InvalidRequest.raise_if(problems)
+    return ids
 
 
 def parse_contact_ids(value: Any) -> tuple[list[str], list[Problem]]:

@@ -23,7 +23,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from contacthub.domain.contacts import parse_contact_id
 from contacthub.domain.fields import FieldInvalid, integer_in_range, is_absent
 from contacthub.domain.search import SearchTerm, parse_search
-from contacthub.errors import Problem
+from contacthub.errors import InvalidRequest, Problem
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
@@ -80,6 +80,13 @@ def _search_digest(search: SearchTerm | None) -> str:
     if search is None:
         return ""
     return hashlib.sha256(search.folded.encode()).hexdigest()[:16]
+
+
+def page_request(body: dict[str, Any], *, codec: PageStateCodec, app_id: int) -> PageRequest:
+    """A get's body as a command, or InvalidRequest listing every problem."""
+    request, problems = parse_page_request(body, codec=codec, app_id=app_id)
+    InvalidRequest.raise_if(problems)
+    return request
 
 
 def parse_page_request(

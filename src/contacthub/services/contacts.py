@@ -1,4 +1,11 @@
-"""Adding, reading, updating and deleting an organization's contacts."""
+"""Adding, reading, updating and deleting an organization's contacts.
+
+Each use case is one async function taking a typed command (parsed from the
+wire by the edge, with the domain's rules) and the Transactions to run in: it
+checks, writes in one transaction, and counts what it wrote once committed.
+The synchronous steps (`add`, `update`, `delete`, `get`) run inside a
+transaction; the API's Idempotency-Key path runs `add` inside its own.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +14,23 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping
 
+from contacthub import metrics
 from contacthub.clock import now_ms
 from contacthub.domain.contacts import (
     CONTACT_FIELDS,
     AddOptions,
+    ContactChanges,
     ContactDraft,
+    NewContacts,
     find_duplicates,
     find_update_duplicates,
-    named_contact_ids,
-    parse_add_options,
-    parse_contact_batch,
-    parse_contact_ids,
-    parse_update_batch,
+    parse_contact_id,
     plan_add,
 )
-from contacthub.domain.paging import PageRequest, PageStateCodec, parse_page_request
+from contacthub.domain.fields import FieldInvalid
+from contacthub.domain.paging import PageRequest, PageStateCodec
 from contacthub.errors import DuplicateContacts, InvalidRequest, Problem
+from contacthub.services.transactions import Transactions
 from contacthub.storage import contacts
 from contacthub.storage.users import Principal
 
@@ -43,34 +51,38 @@ class ContactPage:
     page_state: str | None
 
 
-def _raise_if(problems: list[Problem]) -> None:
-    if problems:
-        raise InvalidRequest(problems)
-
-
 @dataclass(frozen=True, slots=True)
 class AddRequest:
-    """A `v3/contact/add` body that passed every field rule: what to store, and how."""
+    """New contacts made ready to insert, one per draft (storage.contacts.prepare_new)."""
 
     options: AddOptions
     drafts: list[ContactDraft]
-    # Made ready to insert in advance, one per draft (storage.contacts.prepare_new).
     prepared: list[contacts.PreparedContact]
 
 
-def check_add_request(principal: Principal, body: dict[str, Any]) -> AddRequest:
-    """Apply every rule of an add that needs no stored data, or raise InvalidRequest.
+def ready(command: NewContacts) -> AddRequest:
+    """Ids, search keys and row values, computed before the transaction: the writers that
+    queue for the database need not wait while another request's contacts are made."""
+    prepared = [] if command.options.validate_only else contacts.prepare_new(command.drafts)
+    return AddRequest(command.options, command.drafts, prepared)
 
-    It runs before the transaction: the writers that queue for the database
-    need not wait while another request's contacts are checked.
-    """
-    options, option_problems = parse_add_options(body)
-    drafts, problems = parse_contact_batch(
-        body.get("contacts"), default_region=principal.default_region
-    )
-    _raise_if(option_problems + problems)
-    prepared = [] if options.validate_only else contacts.prepare_new(drafts)
-    return AddRequest(options, drafts, prepared)
+
+async def add_contacts(
+    transactions: Transactions, principal: Principal, command: NewContacts
+) -> AddedContacts:
+    """`v3/contact/add`: the whole batch or nothing (DuplicateContacts, InvalidRequest)."""
+    added = await transactions.writing(add, principal, ready(command))
+    count_added(added)
+    return added
+
+
+def count_added(added: AddedContacts) -> None:
+    """Count, once committed, what an add wrote (a dry run wrote nothing)."""
+    if not added.validate_only:
+        for status in ("created", "updated"):
+            metrics.record_contacts_written(
+                status, sum(entry["status"] == status for entry in added.entries)
+            )
 
 
 def add(connection: Connection, principal: Principal, wanted: AddRequest) -> AddedContacts:
@@ -147,12 +159,17 @@ def _upsert(
     contacts.replace_fields(connection, app_id=principal.app_id, changed=changed, now_ms=now)
 
 
-def update(connection: Connection, principal: Principal, body: dict[str, Any]) -> int:
-    """Apply `v3/contact/update` whole, or raise; returns how many contacts it updated."""
-    patches, problems = parse_update_batch(
-        body.get("contacts"), default_region=principal.default_region
-    )
-    named = named_contact_ids(body.get("contacts"))
+async def update_contacts(
+    transactions: Transactions, principal: Principal, changes: ContactChanges
+) -> int:
+    """`v3/contact/update`: every contact of the batch, or none; how many were updated."""
+    updated = await transactions.writing(update, principal, changes)
+    metrics.record_contacts_written("updated", updated)
+    return updated
+
+
+def update(connection: Connection, principal: Principal, changes: ContactChanges) -> int:
+    patches, named = changes.patches, changes.named_ids
     current = contacts.get_many(connection, app_id=principal.app_id, contact_ids=named.values())
     unknown = [
         Problem("contact_id", "no such contact in this organization", index)
@@ -160,7 +177,9 @@ def update(connection: Connection, principal: Principal, body: dict[str, Any]) -
         if contact_id not in current
     ]
     # Unknown ids are listed with every other problem, in batch order.
-    _raise_if(sorted(problems + unknown, key=lambda problem: problem.index or 0))
+    InvalidRequest.raise_if(
+        sorted(changes.problems + unknown, key=lambda problem: problem.index or 0)
+    )
     new_phones = [p.changes["phone_no"] for p in patches if "phone_no" in p.changes]
     holders = contacts.ids_by_phone(connection, app_id=principal.app_id, phones=new_phones)
     duplicates = find_update_duplicates(patches, holders)
@@ -185,19 +204,38 @@ def _merged(row: RowMapping, changes: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def delete(connection: Connection, principal: Principal, body: dict[str, Any]) -> int:
-    """Apply `v3/contact/delete`; ids that match nothing in the organization are ignored."""
-    ids, problems = parse_contact_ids(body.get("contact_ids"))
-    _raise_if(problems)
-    return contacts.delete_many(connection, app_id=principal.app_id, contact_ids=ids)
+async def delete_contacts(
+    transactions: Transactions, principal: Principal, contact_ids: list[str]
+) -> int:
+    """`v3/contact/delete`: how many were deleted; ids that match nothing are ignored."""
+    deleted = await transactions.writing(delete, principal, contact_ids)
+    metrics.record_contacts_written("deleted", deleted)
+    return deleted
 
 
-def check_page_request(
-    principal: Principal, body: dict[str, Any], codec: PageStateCodec
-) -> PageRequest:
-    request, problems = parse_page_request(body, codec=codec, app_id=principal.app_id)
-    _raise_if(problems)
-    return request
+def delete(connection: Connection, principal: Principal, contact_ids: list[str]) -> int:
+    return contacts.delete_many(connection, app_id=principal.app_id, contact_ids=contact_ids)
+
+
+async def get_page(
+    transactions: Transactions, principal: Principal, request: PageRequest, codec: PageStateCodec
+) -> ContactPage:
+    """`v3/contact/get`: one contact by id, or a page in creation order, searched or not."""
+    return await transactions.reading(get, principal, request, codec)
+
+
+async def get_contact(
+    transactions: Transactions, principal: Principal, contact_id: str
+) -> dict[str, Any] | None:
+    """One contact of the principal's organization, or None (also for a malformed id)."""
+    try:
+        contact_id = parse_contact_id(contact_id)
+    except FieldInvalid:
+        return None
+    row = await transactions.reading(
+        lambda connection: contacts.get(connection, app_id=principal.app_id, contact_id=contact_id)
+    )
+    return None if row is None else _public(row)
 
 
 def get(

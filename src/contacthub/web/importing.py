@@ -13,7 +13,7 @@ import io
 from dataclasses import dataclass, field
 
 from contacthub.api.context import AppContext
-from contacthub.api.metrics import record_contacts_written
+from contacthub.domain.contacts import parse_new_contacts
 from contacthub.errors import InvalidRequest
 from contacthub.imports import ImportPlan, Row
 from contacthub.services import contacts as contacts_service
@@ -59,8 +59,8 @@ async def add_batch(
     while rows:
         body = {"contacts": [row.contact for row in rows], "on_duplicate": "skip"}
         try:
-            wanted = contacts_service.check_add_request(principal, body)
-            added = await context.writing(contacts_service.add, principal, wanted)
+            command = parse_new_contacts(body, default_region=principal.default_region)
+            added = await contacts_service.add_contacts(context, principal, command)
         except InvalidRequest as error:
             refused = {p.index: f"{p.field}: {p.msg}" for p in error.problems}
             if None in refused:
@@ -70,7 +70,6 @@ async def add_batch(
             rows = [row for i, row in enumerate(rows) if i not in refused]
             continue
         statuses = [entry["status"] for entry in added.entries]
-        record_contacts_written("created", statuses.count("created"))
         tally.added += statuses.count("created")
         tally.duplicates += statuses.count("skipped")
         tally.done_rows += len(rows)

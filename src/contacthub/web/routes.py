@@ -24,10 +24,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from contacthub.api.context import AppContext, context_of
-from contacthub.api.metrics import record_contacts_written
 from contacthub.api.proxies import client_address
-from contacthub.domain.contacts import CONTACT_FIELDS
+from contacthub.domain.contacts import (
+    CONTACT_FIELDS,
+    NewContacts,
+    changes_to_one,
+    parse_contact,
+    parse_deletion,
+)
 from contacthub.domain.credentials import user_credentials
+from contacthub.domain.paging import page_request
 from contacthub.errors import (
     DuplicateContacts,
     InvalidRequest,
@@ -243,11 +249,11 @@ async def contact_list(request: Request) -> Response:
     page = None
     errors: dict[str, str] = {}
     try:
-        page_request = contacts_service.check_page_request(current.principal, body, codec)
+        wanted = page_request(body, codec=codec, app_id=current.principal.app_id)
     except InvalidRequest as error:
         errors = {p.field: p.msg for p in error.problems}
     else:
-        page = await context.reading(contacts_service.get, current.principal, page_request, codec)
+        page = await contacts_service.get_page(context, current.principal, wanted, codec)
     template = "_results.html" if query.get("partial") == "1" else "list.html"
     return _render(
         request,
@@ -306,26 +312,19 @@ async def add_contact(request: Request) -> Response:
     current, form = await _posted(request)
     values = _form_values(form)
     try:
-        wanted = contacts_service.check_add_request(current.principal, {"contacts": [values]})
-        await context_of(request).writing(contacts_service.add, current.principal, wanted)
+        draft = parse_contact(values, default_region=current.principal.default_region)
+        await contacts_service.add_contacts(
+            context_of(request), current.principal, NewContacts([draft])
+        )
     except (InvalidRequest, DuplicateContacts) as error:
         return _form_page(request, current, values=values, error=error)
-    record_contacts_written("created", 1)
     return _redirect("/?notice=added")
 
 
 async def _stored_contact(request: Request, current: Session, contact_id: str) -> dict[str, Any]:
     """The contact of this organization with that id, or {} (also for a malformed id)."""
-    context = context_of(request)
-    codec = await context.page_state_codec()
-    try:
-        wanted = contacts_service.check_page_request(
-            current.principal, {"contact_id": contact_id}, codec
-        )
-    except InvalidRequest:
-        return {}
-    page = await context.reading(contacts_service.get, current.principal, wanted, codec)
-    return page.contacts[0] if page.contacts else {}
+    stored = await contacts_service.get_contact(context_of(request), current.principal, contact_id)
+    return stored or {}
 
 
 def _not_found(request: Request) -> Response:
@@ -352,14 +351,11 @@ async def edit_contact_page(request: Request, contact_id: str) -> Response:
 async def edit_contact(request: Request, contact_id: str) -> Response:
     current, form = await _posted(request)
     values = _form_values(form)
-    body = {"contacts": [{"contact_id": contact_id, **values}]}
+    changes = changes_to_one(contact_id, values, default_region=current.principal.default_region)
     try:
-        updated = await context_of(request).writing(
-            contacts_service.update, current.principal, body
-        )
+        await contacts_service.update_contacts(context_of(request), current.principal, changes)
     except (InvalidRequest, DuplicateContacts) as error:
         return _form_page(request, current, values=values, contact_id=contact_id, error=error)
-    record_contacts_written("updated", updated)
     return _redirect("/?notice=updated")
 
 
@@ -376,14 +372,13 @@ async def delete_contact_page(request: Request, contact_id: str) -> Response:
 async def delete_contact(request: Request, contact_id: str) -> Response:
     current, _form = await _posted(request)
     try:
-        deleted = await context_of(request).writing(
-            contacts_service.delete, current.principal, {"contact_ids": [contact_id]}
-        )
+        contact_ids = parse_deletion({"contact_ids": [contact_id]})
     except InvalidRequest:
         return _not_found(request)
-    if not deleted:
+    if not await contacts_service.delete_contacts(
+        context_of(request), current.principal, contact_ids
+    ):
         return _not_found(request)
-    record_contacts_written("deleted", deleted)
     return _redirect("/?notice=deleted")
 
 

@@ -12,7 +12,6 @@ from starlette.responses import Response
 from contacthub.api import idempotency
 from contacthub.api.body import read_json_object
 from contacthub.api.context import AppContext, context_of
-from contacthub.api.metrics import record_contacts_written
 from contacthub.api.openapi import api_responses, request_body
 from contacthub.api.responses import JSONResponse
 from contacthub.api.schemas import (
@@ -26,7 +25,9 @@ from contacthub.api.schemas import (
     ContactUpdateResponse,
     DuplicateContactsResponse,
 )
+from contacthub.domain.contacts import parse_contact_changes, parse_deletion, parse_new_contacts
 from contacthub.domain.credentials import user_token
+from contacthub.domain.paging import page_request
 from contacthub.services import contacts as contacts_service
 from contacthub.storage.users import Principal
 
@@ -52,12 +53,6 @@ def _add_answer(added: contacts_service.AddedContacts) -> dict[str, Any]:
     }
 
 
-def _count_written(answer: dict[str, Any]) -> None:
-    """Count what a committed, non-dry-run add wrote."""
-    for status in ("created", "updated"):
-        record_contacts_written(status, sum(e["status"] == status for e in answer["contacts"]))
-
-
 @router.post(
     ADD_PATH,
     operation_id="addContacts",
@@ -78,16 +73,18 @@ async def add_contacts(request: Request) -> Response:
     key = idempotency.parse_key(request.headers.get(idempotency.HEADER))
     # A dry run writes nothing, so there is nothing to keep for it.
     if key is None or body.get("validate_only") is True:
-        wanted = contacts_service.check_add_request(principal, body)
-        added = await context.writing(contacts_service.add, principal, wanted)
-        if not added.validate_only:
-            _count_written(_add_answer(added))
+        command = parse_new_contacts(body, default_region=principal.default_region)
+        added = await contacts_service.add_contacts(context, principal, command)
         return JSONResponse(_add_answer(added))
+
+    added_now: list[contacts_service.AddedContacts] = []
 
     def add_once(connection: Connection) -> dict[str, Any]:
         # Checked inside: a key used before answers as it did then, whatever this body holds.
-        wanted = contacts_service.check_add_request(principal, body)
-        return _add_answer(contacts_service.add(connection, principal, wanted))
+        command = parse_new_contacts(body, default_region=principal.default_region)
+        added = contacts_service.add(connection, principal, contacts_service.ready(command))
+        added_now.append(added)
+        return _add_answer(added)
 
     answer = await context.writing(
         idempotency.run_once,
@@ -97,8 +94,8 @@ async def add_contacts(request: Request) -> Response:
         body=body,
         apply=add_once,
     )
-    if answer.status == 200 and not answer.replayed:
-        _count_written(answer.body)
+    if added_now and answer.status == 200 and not answer.replayed:
+        contacts_service.count_added(added_now[0])
     return answer.response()
 
 
@@ -115,8 +112,8 @@ async def add_contacts(request: Request) -> Response:
 async def get_contacts(request: Request) -> Response:
     context, body, principal = await _authenticated(request)
     codec = await context.page_state_codec()
-    page_request = contacts_service.check_page_request(principal, body, codec)
-    page = await context.reading(contacts_service.get, principal, page_request, codec)
+    wanted = page_request(body, codec=codec, app_id=principal.app_id)
+    page = await contacts_service.get_page(context, principal, wanted, codec)
     return JSONResponse(
         {"code": 200, "contacts": page.contacts, "count": page.count, "page_state": page.page_state}
     )
@@ -137,8 +134,8 @@ async def get_contacts(request: Request) -> Response:
 )
 async def update_contacts(request: Request) -> Response:
     context, body, principal = await _authenticated(request)
-    updated = await context.writing(contacts_service.update, principal, body)
-    record_contacts_written("updated", updated)
+    changes = parse_contact_changes(body, default_region=principal.default_region)
+    updated = await contacts_service.update_contacts(context, principal, changes)
     return JSONResponse({"code": 200, "msg": "Contacts updated successfully", "updated": updated})
 
 
@@ -154,6 +151,5 @@ async def update_contacts(request: Request) -> Response:
 )
 async def delete_contacts(request: Request) -> Response:
     context, body, principal = await _authenticated(request)
-    deleted = await context.writing(contacts_service.delete, principal, body)
-    record_contacts_written("deleted", deleted)
+    deleted = await contacts_service.delete_contacts(context, principal, parse_deletion(body))
     return JSONResponse({"code": 200, "msg": "Contacts Deleted Successfully", "deleted": deleted})

@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from contacthub.api import metrics
+from contacthub import metrics
 from contacthub.api.context import context_of
 from contacthub.api.openapi import INTERNAL_ERROR
 from contacthub.api.responses import JSONResponse, error_response
