@@ -17,6 +17,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from contacthub.api.bounded_http import BoundedHttpToolsProtocol
 from contacthub.cli import remote
 from contacthub.config import ENV_PREFIX, Settings
 from contacthub.domain.fields import FieldInvalid
@@ -121,6 +122,7 @@ def serve(
             workers=workers,
             log_level="info",
             access_log=False,  # the app writes its own (api/access_log.py), cheaper
+            http=BoundedHttpToolsProtocol,  # httptools, each request's head bounded
         )
 
 
