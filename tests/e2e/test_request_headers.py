@@ -112,10 +112,11 @@ def send_until_refused(server: Server, head: bytes, endless: bytes, limit: int) 
             if readable:
                 break
             try:
-                sent += sock.send(data)
+                taken = sock.send(data)
             except (BrokenPipeError, ConnectionResetError):
                 break
-            data = endless
+            sent += taken
+            data = data[taken:] or endless
         else:
             # Everything went out: a refusal now would be the bound's, if far too late.
             readable, _, _ = select.select([sock], [], [], 1)
