@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from contacthub.api import serving
+from contacthub.api.bounded_http import BoundedHttpToolsProtocol
 from contacthub.cli import main
 
 
@@ -40,6 +41,26 @@ def test_the_served_process_is_tuned_for_its_backend(
         assert sys.getswitchinterval() == pytest.approx(interval or before_interval)
         assert gc.get_threshold() == serving.GC_THRESHOLDS
         assert gc.get_freeze_count() > 0
+        app.state.context.database.dispose()
+    finally:
+        sys.setswitchinterval(before_interval)
+        gc.set_threshold(*before_thresholds)
+        gc.unfreeze()
+
+
+def test_the_served_process_bounds_request_heads_by_its_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CONTACTHUB_DATABASE_URL", f"sqlite:///{tmp_path / 'heads.db'}")
+    monkeypatch.setenv("CONTACTHUB_MAX_HEADER_BYTES", "12345")
+    monkeypatch.setenv("CONTACTHUB_MAX_HEADERS", "42")
+    for name in ("max_header_bytes", "max_headers"):  # restored after the test
+        monkeypatch.setattr(BoundedHttpToolsProtocol, name, getattr(BoundedHttpToolsProtocol, name))
+    before_interval, before_thresholds = sys.getswitchinterval(), gc.get_threshold()
+    try:
+        app = serving.served_app()
+        assert BoundedHttpToolsProtocol.max_header_bytes == 12345
+        assert BoundedHttpToolsProtocol.max_headers == 42
         app.state.context.database.dispose()
     finally:
         sys.setswitchinterval(before_interval)

@@ -81,8 +81,6 @@ BUDGET: dict[str, tuple[int, int]] = {
     "GET /readyz": (40, 0),
     "GET /metrics": (40, 0),
     "GET /docs": (40, 0),
-    "GET /docs/oauth2-redirect": (40, 0),
-    "GET /redoc": (40, 0),
 }
 MIN_REQUESTS = 2000
 CHECKS = [

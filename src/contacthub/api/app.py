@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from contacthub import __version__, metrics, web
-from contacthub.api import openapi
+from contacthub.api import docs_page, openapi
 from contacthub.api.access_log import AccessLog
 from contacthub.api.context import AppContext
 from contacthub.api.direct import DirectRoutes, route_table
@@ -98,11 +98,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="A self-hostable contact service that speaks the TeleCMI contact API.",
         lifespan=lifespan,
         redirect_slashes=False,
+        # FastAPI's pages load from a CDN: /docs is served whole by api/docs_page.py.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.context = AppContext(settings=settings, database=database)
     for module in (users, contacts, operations):
         app.include_router(module.router)
     web.install(app)  # the dashboard at /: its routes and /static, outside the OpenAPI schema
+    docs_page.install(app)
     _install_error_handlers(app)
     openapi.install(app)
     return app

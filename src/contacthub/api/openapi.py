@@ -4,9 +4,9 @@ Routes read their bodies themselves (the domain rules check them, in the
 contract's order), so FastAPI cannot see what they accept or answer. This
 module documents it for them: the request body of each route, every status
 each route can answer with its body (`api_responses`), the headers on every
-answer, and the routes FastAPI serves outside the document (`/openapi.json`,
-`/docs`, `/redoc`). `tests/e2e/test_schema_fuzz.py` holds a running server to
-every word of it.
+answer, and the routes served outside the document (`/openapi.json`,
+`/docs`). `tests/e2e/test_schema_fuzz.py` holds a running server to every
+word of it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from contacthub.api import docs_page
 from contacthub.api.schemas import (
     BodyTooLargeResponse,
     InternalErrorResponse,
@@ -196,24 +197,18 @@ def api_responses(
 
 
 def _documentation_routes(app: FastAPI) -> dict[str, Any]:
-    """The routes FastAPI serves but leaves out of the document: the document itself, and /docs."""
-    pages = [
-        (app.docs_url, "swaggerUi", "The description as a browsable page (Swagger UI)"),
-        (
-            app.docs_url and app.swagger_ui_oauth2_redirect_url,
-            "swaggerUiOauth2Redirect",
-            "A page Swagger UI's OAuth 2 support loads",
-        ),
-        (app.redoc_url, "redoc", "The description as a page (ReDoc)"),
-    ]
+    """The routes left out of the document: the document itself, and /docs (api/docs_page.py)."""
     paths: dict[str, Any] = {}
     if app.openapi_url:
         paths[app.openapi_url] = _get_operation(
             "openapi", "This OpenAPI 3.1 description", "application/json", {"type": "object"}
         )
-    for url, operation_id, summary in pages:
-        if url:
-            paths[url] = _get_operation(operation_id, summary, "text/html", {"type": "string"})
+    paths[docs_page.DOCS_URL] = _get_operation(
+        "swaggerUi",
+        "The description as a browsable page (Swagger UI, served whole by this server)",
+        "text/html",
+        {"type": "string"},
+    )
     return paths
 
 

@@ -1,7 +1,9 @@
 """The app as `contacthub serve` runs it: in server processes of its own, tuned for them.
 
-Both settings are process-wide, so they are made here, in each server process
-uvicorn starts, and not in `create_app`, which tests also call in-process.
+Each process bounds the request heads it reads (api/bounded_http.py) by the
+app's settings. Those bounds and two more settings are process-wide, so they
+are made here, in each server process uvicorn starts, and not in
+`create_app`, which tests also call in-process.
 Measured with wrk, 16 connections, on 2 cores (docs/benchmarks.md):
 
 - The interpreter's switch interval, 5 ms by default, is how long a thread
@@ -28,6 +30,7 @@ import sys
 from fastapi import FastAPI
 
 from contacthub.api.app import create_app
+from contacthub.api.bounded_http import BoundedHttpToolsProtocol
 from contacthub.api.context import AppContext
 
 SWITCH_INTERVAL_SECONDS = 0.0001
@@ -38,6 +41,7 @@ def served_app() -> FastAPI:
     """uvicorn's factory for `contacthub serve`: the app, and its process tuned."""
     app = create_app()
     context: AppContext = app.state.context
+    BoundedHttpToolsProtocol.bound_by(context.settings)
     if context.database.groups_writes:
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     gc.collect()

@@ -17,6 +17,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from contacthub.api.bounded_http import BoundedHttpToolsProtocol
 from contacthub.cli import remote
 from contacthub.config import ENV_PREFIX, Settings
 from contacthub.domain.fields import FieldInvalid
@@ -129,6 +130,7 @@ def serve(
             # The app reads proxy headers itself, only from CONTACTHUB_TRUSTED_PROXIES
             # (api/proxies.py); uvicorn's would trust 127.0.0.1 and any text as an address.
             proxy_headers=False,
+            http=BoundedHttpToolsProtocol,  # httptools, each request's head bounded
         )
 
 
