@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from contacthub.api import serving
-from contacthub.api.bounded_http import BoundedHttpToolsProtocol
 from contacthub.cli import main
+from contacthub.server import serving
+from contacthub.server.bounded_http import BoundedHttpToolsProtocol
 
 
 @pytest.mark.parametrize(("cpus", "workers"), [(1, 1), (2, 2), (3, 3), (4, 4), (64, 4)])

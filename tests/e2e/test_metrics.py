@@ -12,8 +12,8 @@ import pytest
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from contacthub.api.app import create_app
 from contacthub.config import Settings
+from contacthub.server.app import create_app
 from tests.conftest import SHARED_SERVER_ENV, Org, Server, contact
 
 REQUESTS = "contacthub_http_requests_total"

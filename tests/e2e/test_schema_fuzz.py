@@ -59,8 +59,8 @@ try:
 except ImportError:
     iter_route_contexts = None
 
-from contacthub.api.app import create_app
 from contacthub.config import Settings
+from contacthub.server.app import create_app
 from contacthub.web.routes import router as dashboard_router
 from tests.conftest import Org, Server, new_org
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contacthub.api.app import create_app
 from contacthub.config import Settings
 from contacthub.domain import secrets
+from contacthub.server.app import create_app
 from contacthub.services import apps as apps_service
 from contacthub.storage import migrate
 from tests.conftest import Org, Server, new_org

@@ -1,6 +1,6 @@
 """Figures of a test run, from the logs of the servers it started.
 
-Every test server logs each request with its status (the access log, api/access_log.py),
+Every test server logs each request with its status (the access log, edge/access_log.py),
 so a run's logs say how many requests a family of tests sent and how many
 got a `500`, whatever the tests themselves count. Run pytest with a
 `--basetemp` of its own, then:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from contacthub import clock
-from contacthub.api.context import AppContext
 from contacthub.config import Settings
 from contacthub.domain.credentials import AppCredentials, UserCredentials
+from contacthub.edge.context import AppContext
 from contacthub.errors import NotAuthenticated, TooManyAttempts
 from contacthub.services import apps as apps_service
 from contacthub.services import users as users_service

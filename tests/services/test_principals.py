@@ -3,8 +3,8 @@ when it is logged out here, and asks the database again after `recheck_ms`."""
 
 from __future__ import annotations
 
+from contacthub.domain.users import Principal
 from contacthub.services.principals import PrincipalCache
-from contacthub.storage.users import Principal
 
 
 def principal(user_id: int, expires_at: int = 10_000) -> Principal:

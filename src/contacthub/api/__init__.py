@@ -1,1 +1,2 @@
-"""The HTTP edge: FastAPI routes, the error envelope, and request plumbing."""
+"""The TeleCMI API (v2/user/*, v3/contact/*) and the operations endpoints: routes, the body
+reader, idempotency keys, the OpenAPI description and its /docs page."""

@@ -15,11 +15,11 @@ from typing import Any, TypedDict
 import orjson
 from sqlalchemy import Connection
 
-from contacthub.api.responses import JSONResponse, response_for_error
 from contacthub.clock import now_ms
+from contacthub.domain.users import Principal
+from contacthub.edge.responses import JSONResponse, response_for_error
 from contacthub.errors import Conflict, InvalidRequest, Problem, ServiceUnavailable
 from contacthub.storage import idempotency
-from contacthub.storage.users import Principal
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -17,10 +17,10 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from contacthub.api.bounded_http import BoundedHttpToolsProtocol
 from contacthub.cli import remote
 from contacthub.config import ENV_PREFIX, Settings
 from contacthub.domain.fields import FieldInvalid
+from contacthub.server.bounded_http import BoundedHttpToolsProtocol
 from contacthub.services import apps as apps_service
 from contacthub.storage import migrate
 from contacthub.storage.database import Database
@@ -120,15 +120,15 @@ def serve(
                 tempfile.TemporaryDirectory(prefix="contacthub-metrics-")
             )
         uvicorn.run(
-            "contacthub.api.serving:served_app",
+            "contacthub.server.serving:served_app",
             factory=True,
             host=host,
             port=port,
             workers=workers,
             log_level="info",
-            access_log=False,  # the app writes its own (api/access_log.py), cheaper
+            access_log=False,  # the app writes its own (edge/access_log.py), cheaper
             # The app reads proxy headers itself, only from CONTACTHUB_TRUSTED_PROXIES
-            # (api/proxies.py); uvicorn's would trust 127.0.0.1 and any text as an address.
+            # (edge/proxies.py); uvicorn's would trust 127.0.0.1 and any text as an address.
             proxy_headers=False,
             http=BoundedHttpToolsProtocol,  # httptools, each request's head bounded
         )

@@ -89,3 +89,15 @@ def parse_new_user(
     if problems:
         return None, problems
     return UserDraft(**cleaned), []
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a valid token speaks for, and the organization its every query is scoped to."""
+
+    user_id: int
+    app_id: int
+    default_region: str | None
+    # When the token stops speaking for anyone, unless revoked before (log out,
+    # `contacthub user revoke-tokens`).
+    token_expires_at: int

@@ -29,10 +29,10 @@ from contacthub.domain.contacts import (
 )
 from contacthub.domain.fields import FieldInvalid
 from contacthub.domain.paging import PageRequest, PageStateCodec
+from contacthub.domain.users import Principal
 from contacthub.errors import DuplicateContacts, InvalidRequest, Problem
 from contacthub.services.transactions import Transactions
 from contacthub.storage import contacts
-from contacthub.storage.users import Principal
 
 
 @dataclass(frozen=True, slots=True)

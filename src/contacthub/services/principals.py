@@ -15,7 +15,7 @@ from collections import OrderedDict
 from typing import NamedTuple
 
 from contacthub.domain import secrets
-from contacthub.storage.users import Principal
+from contacthub.domain.users import Principal
 
 DEFAULT_CAPACITY = 10_000
 

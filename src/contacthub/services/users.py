@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from contacthub.clock import now_ms
 from contacthub.domain import secrets
 from contacthub.domain.credentials import AppCredentials, UserCredentials
-from contacthub.domain.users import UserDraft, parse_new_user, split_user_id, user_id
+from contacthub.domain.users import Principal, UserDraft, parse_new_user, split_user_id, user_id
 from contacthub.errors import (
     ExtensionTaken,
     InvalidRequest,
@@ -22,7 +22,7 @@ from contacthub.services.hashing import HashingBusy, PasswordHashing
 from contacthub.services.policy import LoginPolicy
 from contacthub.services.transactions import Transactions
 from contacthub.storage import users
-from contacthub.storage.users import Principal, UserRecord
+from contacthub.storage.users import UserRecord
 
 WRONG_LOGIN = "Invalid user id or password"
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, select, update
 
-from contacthub.domain.users import UserDraft
+from contacthub.domain.users import Principal, UserDraft
 from contacthub.storage.dialect import insert_ignoring_conflicts
 from contacthub.storage.tables import apps, login_tokens, users
 
@@ -18,18 +18,6 @@ class UserRecord:
     extension: int
     name: str
     password_hash: str
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who a valid token speaks for, and the organization its every query is scoped to."""
-
-    user_id: int
-    app_id: int
-    default_region: str | None
-    # When the token stops speaking for anyone, unless revoked before (log out,
-    # `contacthub user revoke-tokens`).
-    token_expires_at: int
 
 
 def create(

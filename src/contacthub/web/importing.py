@@ -12,12 +12,12 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from contacthub.api.context import AppContext
 from contacthub.domain.contacts import parse_new_contacts
+from contacthub.domain.users import Principal
+from contacthub.edge.context import AppContext
 from contacthub.errors import InvalidRequest
 from contacthub.imports import ImportPlan, Row
 from contacthub.services import contacts as contacts_service
-from contacthub.storage.users import Principal
 
 
 @dataclass

@@ -23,8 +23,6 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from contacthub.api.context import AppContext, context_of
-from contacthub.api.proxies import client_address
 from contacthub.domain.contacts import (
     CONTACT_FIELDS,
     NewContacts,
@@ -34,6 +32,9 @@ from contacthub.domain.contacts import (
 )
 from contacthub.domain.credentials import user_credentials
 from contacthub.domain.paging import page_request
+from contacthub.domain.users import Principal
+from contacthub.edge.context import AppContext, context_of
+from contacthub.edge.proxies import client_address
 from contacthub.errors import (
     DuplicateContacts,
     InvalidRequest,
@@ -45,7 +46,6 @@ from contacthub.errors import (
 from contacthub.imports import ImportFileError, ImportPlan, plan_import
 from contacthub.services import contacts as contacts_service
 from contacthub.services import users as users_service
-from contacthub.storage.users import Principal
 from contacthub.web import importing, session
 from contacthub.web.importing import ImportTally
 

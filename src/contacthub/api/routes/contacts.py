@@ -11,9 +11,7 @@ from starlette.responses import Response
 
 from contacthub.api import idempotency
 from contacthub.api.body import read_json_object
-from contacthub.api.context import AppContext, context_of
 from contacthub.api.openapi import api_responses, request_body
-from contacthub.api.responses import JSONResponse
 from contacthub.api.schemas import (
     ContactAddRequest,
     ContactAddResponse,
@@ -28,8 +26,10 @@ from contacthub.api.schemas import (
 from contacthub.domain.contacts import parse_contact_changes, parse_deletion, parse_new_contacts
 from contacthub.domain.credentials import user_token
 from contacthub.domain.paging import page_request
+from contacthub.domain.users import Principal
+from contacthub.edge.context import AppContext, context_of
+from contacthub.edge.responses import JSONResponse
 from contacthub.services import contacts as contacts_service
-from contacthub.storage.users import Principal
 
 router = APIRouter(tags=["contacts"])
 

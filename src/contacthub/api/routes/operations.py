@@ -9,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from contacthub import metrics
-from contacthub.api.context import context_of
 from contacthub.api.openapi import INTERNAL_ERROR
-from contacthub.api.responses import JSONResponse, error_response
 from contacthub.api.schemas import Health, NotReadyResponse
+from contacthub.edge.context import context_of
+from contacthub.edge.responses import JSONResponse, error_response
 
 router = APIRouter(tags=["operations"])
 

@@ -7,10 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from contacthub.api.body import read_json_object
-from contacthub.api.context import context_of
 from contacthub.api.openapi import api_responses, request_body
-from contacthub.api.proxies import client_address
-from contacthub.api.responses import JSONResponse
 from contacthub.api.schemas import (
     ExtensionTakenResponse,
     LoginFailedResponse,
@@ -22,6 +19,9 @@ from contacthub.api.schemas import (
     UserAddResponse,
 )
 from contacthub.domain.credentials import app_credentials, user_credentials, user_token
+from contacthub.edge.context import context_of
+from contacthub.edge.proxies import client_address
+from contacthub.edge.responses import JSONResponse
 from contacthub.services import users as users_service
 
 router = APIRouter(tags=["users"])

@@ -1,6 +1,6 @@
 """The app as `contacthub serve` runs it: in server processes of its own, tuned for them.
 
-Each process bounds the request heads it reads (api/bounded_http.py) by the
+Each process bounds the request heads it reads (server/bounded_http.py) by the
 app's settings. Those bounds and two more settings are process-wide, so they
 are made here, in each server process uvicorn starts, and not in
 `create_app`, which tests also call in-process.
@@ -29,9 +29,9 @@ import sys
 
 from fastapi import FastAPI
 
-from contacthub.api.app import create_app
-from contacthub.api.bounded_http import BoundedHttpToolsProtocol
-from contacthub.api.context import AppContext
+from contacthub.edge.context import AppContext
+from contacthub.server.app import create_app
+from contacthub.server.bounded_http import BoundedHttpToolsProtocol
 
 SWITCH_INTERVAL_SECONDS = 0.0001
 GC_THRESHOLDS = (20_000, 50, 100)

@@ -47,7 +47,7 @@ class HeadTooLarge(Exception):
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol; `contacthub serve` passes it to uvicorn as `http`."""
 
-    # Per server process: api/serving.py sets them from the app's settings.
+    # Per server process: server/serving.py sets them from the app's settings.
     max_header_bytes: ClassVar[int] = _DEFAULTS.max_header_bytes
     max_headers: ClassVar[int] = _DEFAULTS.max_headers
 

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from contacthub.api.bounded_http import SLICE_BYTES, BoundedHttpToolsProtocol, Data
 from contacthub.config import Settings
+from contacthub.server.bounded_http import SLICE_BYTES, BoundedHttpToolsProtocol, Data
 
 MAX_HEADER_BYTES = 4 * SLICE_BYTES
 MAX_HEADERS = 20

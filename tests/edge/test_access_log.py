@@ -18,9 +18,9 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.types import Message, Scope
 
-from contacthub.api import access_log
-from contacthub.api.access_log import FLUSH_AFTER_SECONDS, AccessLog, access_line
-from contacthub.api.middleware import ObservingMiddleware
+from contacthub.edge import access_log
+from contacthub.edge.access_log import FLUSH_AFTER_SECONDS, AccessLog, access_line
+from contacthub.edge.middleware import ObservingMiddleware
 
 
 def test_a_line_names_client_request_status_time_and_request_id() -> None:

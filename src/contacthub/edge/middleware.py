@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from contacthub.api.access_log import escaped
-from contacthub.api.proxies import ProxyHeadersMiddleware
-from contacthub.api.responses import INTERNAL_ERROR_MSG, error_response
 from contacthub.domain.addresses import Network
+from contacthub.edge.access_log import escaped
+from contacthub.edge.proxies import ProxyHeadersMiddleware
+from contacthub.edge.responses import INTERNAL_ERROR_MSG, error_response
 
 logger = logging.getLogger("contacthub.api")
 

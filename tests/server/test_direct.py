@@ -1,4 +1,4 @@
-"""api/direct.py: the TeleCMI routes answered ahead of FastAPI's stack, as FastAPI would."""
+"""server/direct.py: the TeleCMI routes answered ahead of FastAPI's stack, as FastAPI would."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from contacthub.api.app import create_app
-from contacthub.api.direct import DirectRoutes, route_table
-from contacthub.api.middleware import observed
 from contacthub.api.routes import contacts, users
 from contacthub.config import Settings
+from contacthub.edge.middleware import observed
 from contacthub.errors import InvalidRequest, Problem
+from contacthub.server.app import create_app
+from contacthub.server.direct import DirectRoutes, route_table
 
 
 class Framework:

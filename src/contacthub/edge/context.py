@@ -13,13 +13,13 @@ from starlette.requests import Request
 from contacthub.clock import now_ms
 from contacthub.config import Settings
 from contacthub.domain.paging import PageStateCodec
+from contacthub.domain.users import Principal
 from contacthub.services import users as users_service
 from contacthub.services.hashing import PasswordHashing
 from contacthub.services.policy import LoginPolicy
 from contacthub.services.principals import PrincipalCache
 from contacthub.storage import instance
 from contacthub.storage.database import Database
-from contacthub.storage.users import Principal
 
 P = ParamSpec("P")
 R = TypeVar("R")

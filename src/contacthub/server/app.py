@@ -17,19 +17,19 @@ from starlette.types import ASGIApp
 
 from contacthub import __version__, metrics, web
 from contacthub.api import docs_page, openapi
-from contacthub.api.access_log import AccessLog
-from contacthub.api.context import AppContext
-from contacthub.api.direct import DirectRoutes, route_table
-from contacthub.api.middleware import Observer, observed
-from contacthub.api.responses import error_response, response_for_error
 from contacthub.api.routes import contacts, operations, users
 from contacthub.config import Settings
 from contacthub.domain.addresses import Network, parse_networks
+from contacthub.edge.access_log import AccessLog
+from contacthub.edge.context import AppContext
+from contacthub.edge.middleware import Observer, observed
+from contacthub.edge.responses import error_response, response_for_error
 from contacthub.errors import ContactHubError
+from contacthub.server.direct import DirectRoutes, route_table
 from contacthub.storage.database import Database
 
 # The TeleCMI API: declared on FastAPI's routers (and so documented), answered
-# directly, ahead of FastAPI's stack (api/direct.py). Checked here, on import:
+# directly, ahead of FastAPI's stack (server/direct.py). Checked here, on import:
 # a route that needs FastAPI stops the server from starting, not a first request.
 DIRECT_ROUTES = route_table(
     route for router in (users.router, contacts.router) for route in router.routes

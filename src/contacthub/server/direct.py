@@ -16,7 +16,7 @@ metrics, access log), and their errors become the same envelope
 (`responses.response_for_error`). Everything else (the dashboard, /docs,
 operations, any method or path not listed) goes through FastAPI as before;
 the routes stay declared, and documented, on FastAPI's routers. Middleware
-added to the app with `add_middleware` wraps these routes too (api/app.py).
+added to the app with `add_middleware` wraps these routes too (server/app.py).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from contacthub.api.responses import response_for_error
+from contacthub.edge.responses import response_for_error
 from contacthub.errors import ContactHubError
 
 Endpoint = Callable[[Request], Awaitable[Response]]
