@@ -141,7 +141,12 @@ def test_every_answer_gets_its_line_with_its_final_status(
             with contextlib.suppress(RuntimeError):  # /broken's error, re-raised after its 500
                 await app(_http_scope(path), _empty_body, ignore)
         assert capsys.readouterr().out == ""  # not yet: lines wait for the next flush
-        await asyncio.sleep(FLUSH_AFTER_SECONDS * 2)
+        await asyncio.wait_for(flushed(), timeout=10)
+
+    async def flushed() -> None:
+        # The flush is due FLUSH_AFTER_SECONDS after the first line: wait until it has run.
+        while log.flush_pending:
+            await asyncio.sleep(FLUSH_AFTER_SECONDS / 10)
 
     asyncio.run(serve())
     lines = capsys.readouterr().out.splitlines()

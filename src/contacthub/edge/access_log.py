@@ -56,6 +56,11 @@ class AccessLog:
             self._flush_pending = True
             asyncio.get_running_loop().call_later(FLUSH_AFTER_SECONDS, self.flush)
 
+    @property
+    def flush_pending(self) -> bool:
+        """Whether lines wait for a flush that is scheduled."""
+        return self._flush_pending
+
     def flush(self) -> None:
         lines, self._lines, self._flush_pending = self._lines, [], False
         if lines:
