@@ -9,14 +9,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
+from contacthub.web import import_routes
+from contacthub.web.importing import ImportSlots
 from contacthub.web.routes import Answered, router
 
 STATIC_DIR = Path(__file__).with_name("static")
 
 
 def install(app: FastAPI) -> None:
-    """Serve the pages and their assets; neither appears in the OpenAPI description."""
+    """Serve the pages and their assets; neither appears in the OpenAPI description.
+
+    `app.state.context` must be set: its settings bound the imports at once.
+    """
+    app.state.import_slots = ImportSlots(app.state.context.settings.max_concurrent_imports)
     app.include_router(router)
+    app.include_router(import_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     async def send_the_answer(_request: Request, answered: Exception) -> Response:
