@@ -33,7 +33,6 @@ def test_a_flood_of_login_fields_is_refused_before_it_is_read(launch: Launch) ->
     for name, headers in (("declared", declared), ("chunked", form)):
         with Watch(own.pid, own.temp_dir) as watch:
             answer = post_raw(own.server.url, "/login", headers, _fields(FLOOD_MIB, MiB - 100))
-        print(name, answer.status_code, watch.rss_growth / MiB, watch.temp_peak / MiB)
         assert answer.status_code == 413, answer.text
         assert "64 KiB" in answer.text
         assert watch.rss_growth < RSS_BOUND, (name, watch.rss_growth)
@@ -58,7 +57,6 @@ def test_a_huge_file_part_sent_to_login_never_reaches_the_disk(launch: Launch) -
 
     with Watch(own.pid, own.temp_dir) as watch:
         answer = post_raw(own.server.url, "/login", headers, body())
-    print(answer.status_code, watch.rss_growth / MiB, watch.temp_peak / MiB)
     assert answer.status_code == 413, answer.text
     # Starlette spools a file part to disk past 1 MiB: it never got that far.
     assert watch.temp_peak < MiB, watch.temp_peak
