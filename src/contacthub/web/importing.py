@@ -1,10 +1,11 @@
 """A CSV import from the dashboard: the uploaded file read, checked and added 100 rows at a time.
 
 Rows go through the same checks and the same `services.contacts.add` as
-`v3/contact/add`, one transaction per batch. Nothing holds more than one
-batch of the file: each batch's rows are read, checked and sent before the
-next are read, and its rejected rows go to a file kept for download
-(web/rejected.py). Numbers already stored are counted as duplicates and left
+`v3/contact/add`, one transaction per batch of 100. Nothing holds more than
+one batch of the file: its rows are read and checked (at most READ_ROWS rows
+and READ_CHARS of text, rejected ones included), its good rows sent and its
+rejected rows written to a file kept for download (web/rejected.py), before
+the next rows are read. Numbers already stored are counted as duplicates and left
 as they are (`on_duplicate: "skip"`); a number repeated within one batch is
 counted so before the batch is sent, and across batches the server's skip
 does the same.
@@ -15,7 +16,6 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import IO
 
 from contacthub.api.context import AppContext
@@ -27,6 +27,10 @@ from contacthub.services import contacts as contacts_service
 from contacthub.storage.users import Principal
 
 SHOWN_REJECTED = 100  # rejected rows listed on the page; the download holds them all
+# The most rows, and row text, read before their batch is sent (a batch of good rows
+# ends it sooner): the import's working set.
+READ_ROWS = 1000
+READ_CHARS = 1 << 20
 
 
 class ImportSlots:
@@ -90,11 +94,19 @@ class UploadedCsv:
         _headers, self._rows = read_rows(self._text, name)
 
     def next_rows(self) -> list[tuple[Row, str]]:
-        """The next rows (at most a batch), each with why it is rejected ("" when it is not)."""
-        return [
-            check_row(line, values, self.mapping, self.default_region)
-            for line, values in islice(self._rows, MAX_BATCH)
-        ]
+        """The next rows, each with why it is rejected ("" when it is not): up to a batch of good
+        rows, ending sooner at READ_ROWS rows or READ_CHARS of text, so that a file of mostly
+        rejected rows is still sent in few transactions and held a little at a time."""
+        checked: list[tuple[Row, str]] = []
+        good = chars = 0
+        for line, values in self._rows:
+            row, reason = check_row(line, values, self.mapping, self.default_region)
+            checked.append((row, reason))
+            good += not reason
+            chars += sum(len(value) for value in values)
+            if good == MAX_BATCH or len(checked) == READ_ROWS or chars >= READ_CHARS:
+                break
+        return checked
 
     def close(self) -> None:
         self._text.detach()
