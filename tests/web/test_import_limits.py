@@ -166,6 +166,7 @@ def test_a_large_import_streams_in_bounded_memory_and_keeps_every_rejected_row(
     figure_line(
         "large-import", file_mib=round(source.stat().st_size / MiB, 1), rows=rows,
         seconds=round(seconds, 1), rss_growth_mib=round(watch.rss_growth / MiB, 1),
+        temp_peak_mib=round(watch.temp_peak / MiB, 1),
         page_kib=round(len(answer.content) / 1024, 1),
         rejected_download_mib=round(len(download.content) / MiB, 1),
     )  # fmt: skip
