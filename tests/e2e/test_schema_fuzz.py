@@ -61,7 +61,7 @@ except ImportError:
 
 from contacthub.config import Settings
 from contacthub.server.app import create_app
-from contacthub.web.routes import router as dashboard_router
+from contacthub.web import ROUTERS as DASHBOARD_ROUTERS
 from tests.conftest import Org, Server, new_org
 
 # Examples per operation: (positive, negative). Logins and user adds hash
@@ -328,6 +328,9 @@ def test_the_document_describes_every_route(tmp_path: Path) -> None:
     # The dashboard's HTML pages are for people, and kept out of the document on
     # purpose (tests/web and tests/browser cover them); every other route is in it.
     dashboard = {
-        (route.path, method) for route in dashboard_router.routes for method in route.methods
+        (route.path, method)
+        for router in DASHBOARD_ROUTERS
+        for route in router.routes
+        for method in route.methods
     }
     assert served - dashboard == documented

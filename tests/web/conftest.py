@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import Org
+from tests.conftest import SHARED_SERVER_ENV, Org, Server, new_org
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -59,3 +61,44 @@ def dashboard(org: Org) -> Iterator[Dashboard]:
     user = Dashboard(org).login()
     yield user
     user.http.close()
+
+
+@dataclass
+class OwnServer:
+    """A server of one test's own, on SQLite, with its temporary files in a directory of its own."""
+
+    server: Server
+    temp_dir: Path
+
+    @property
+    def pid(self) -> int:
+        assert self.server.process is not None
+        return self.server.process.pid
+
+    def new_org(self) -> Org:
+        return new_org(self.server)
+
+
+Launch = Callable[..., OwnServer]
+
+
+@pytest.fixture
+def launch(tmp_path: Path) -> Iterator[Launch]:
+    """`launch(**env)` starts a server (one process) with those settings, stopped after the test."""
+    started: list[Server] = []
+
+    def start(**env: str) -> OwnServer:
+        number = len(started) + 1
+        temp_dir = tmp_path / f"tmp-{number}"
+        temp_dir.mkdir()
+        server = Server(
+            f"sqlite:///{tmp_path / f'server-{number}.db'}",
+            env={**SHARED_SERVER_ENV, "TMPDIR": str(temp_dir), **env},
+        )
+        started.append(server)
+        server.start(tmp_path / f"server-{number}.log")
+        return OwnServer(server, temp_dir)
+
+    yield start
+    for server in started:
+        server.stop()

@@ -162,9 +162,9 @@ def test_import_reports_added_duplicates_and_rejected_rows(dashboard: Dashboard)
     assert "155 of 155 rows" in page
     assert dashboard.org.get().json()["count"] == 152
 
-    rejected = re.search(r'name="rows" value="([^"]*)"', page)
-    assert rejected
-    download = dashboard.post("/import/rejected.csv", {"rows": html.unescape(rejected.group(1))})
+    link = re.search(r'href="(/import/rejected/[^"]+)"', page)
+    assert link
+    download = dashboard.http.get(link.group(1))
     assert download.status_code == 200
     assert "attachment" in download.headers["content-disposition"]
     lines = list(csv.reader(io.StringIO(download.text)))

@@ -45,16 +45,16 @@ def test_the_cookie_is_secure_over_https(org: Org) -> None:
     user = Dashboard(org)
     user.http.headers["X-Forwarded-Proto"] = "https"
     form = user.http.get("/login")
-    assert "secure" in _set_cookie(form, "contacthub_login_csrf").lower().split("; ")
+    assert "secure" in _set_cookie(form, "__Host-contacthub_login_csrf").lower().split("; ")
     # httpx sends Secure cookies to https URLs only, and this one is http: send it by hand.
     user.http.cookies.clear()
-    user.http.cookies.set("contacthub_login_csrf", csrf_of(form.text))
+    user.http.cookies.set("__Host-contacthub_login_csrf", csrf_of(form.text))
     answer = user.http.post(
         "/login",
         data={"csrf_token": csrf_of(form.text), "user_id": org.user_id, "password": org.password},
     )
     assert answer.status_code == 303, answer.text
-    assert "secure" in _set_cookie(answer, "contacthub_session").lower().split("; ")
+    assert "secure" in _set_cookie(answer, "__Host-contacthub_session").lower().split("; ")
 
 
 def test_a_wrong_password_is_refused_with_the_api_message(org: Org) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ from contacthub.client import APIError, Contact, ContactHub, ContactHubError
 from contacthub.domain.fields import FieldInvalid
 from contacthub.domain.phones import normalise_region
 from contacthub.imports import ImportFileError, Row, job_digest, plan_import
+from contacthub.spreadsheet import inert_cell
 
 users_app = typer.Typer(help="Manage the users of an app, through a running server.")
 errors = Console(stderr=True)
@@ -115,13 +117,23 @@ def export(
     """Stream every contact of the organization (or a search's matches) as CSV or JSON lines."""
     with _client(url) as hub:
         _log_in(hub, token, user_id, password)
-        target = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+        target = _private_file(output) if output else sys.stdout
         try:
             written = _write_contacts(hub.iter_contacts(search=search), output_format, target)
         finally:
             if output:
                 target.close()
     errors.print(f"Exported {written} contacts" + (f" to {output}" if output else ""))
+
+
+def _private_file(path: Path) -> TextIO:
+    """`path` opened to be written from its start, readable by its owner only (an older file too).
+
+    An export holds the whole organization's contacts.
+    """
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    return os.fdopen(descriptor, "w", newline="", encoding="utf-8")
 
 
 def _write_contacts(contacts: Iterator[Contact], output_format: str, target: TextIO) -> int:
@@ -141,7 +153,8 @@ def _write_contacts(contacts: Iterator[Contact], output_format: str, target: Tex
         for contact in contacts:
             row = asdict(contact)
             if writer:
-                writer.writerow(row)
+                # Opened in a spreadsheet, no value may run as a formula.
+                writer.writerow({name: inert_cell(value) for name, value in row.items()})
             else:
                 target.write(json.dumps(row, ensure_ascii=False) + "\n")
             written += 1
@@ -280,9 +293,9 @@ def _write_rejected(path: Path, headers: list[str], rejected: list[tuple[Row, st
         return
     with path.open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow(["line", "reason", *headers])
+        writer.writerow([inert_cell(cell) for cell in ["line", "reason", *headers]])
         for row, reason in rejected:
-            writer.writerow([row.line, reason, *row.values])
+            writer.writerow([inert_cell(cell) for cell in [row.line, reason, *row.values]])
 
 
 def _report(

@@ -9,14 +9,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
+from contacthub.web import import_routes
+from contacthub.web.importing import ImportSlots
 from contacthub.web.routes import Answered, router
 
 STATIC_DIR = Path(__file__).with_name("static")
+# Every dashboard route: kept out of the OpenAPI description, on purpose.
+ROUTERS = (router, import_routes.router)
 
 
 def install(app: FastAPI) -> None:
-    """Serve the pages and their assets; neither appears in the OpenAPI description."""
-    app.include_router(router)
+    """Serve the pages and their assets; neither appears in the OpenAPI description.
+
+    `app.state.context` must be set: its settings bound the imports at once.
+    """
+    app.state.import_slots = ImportSlots(app.state.context.settings.max_concurrent_imports)
+    for dashboard_router in ROUTERS:
+        app.include_router(dashboard_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     async def send_the_answer(_request: Request, answered: Exception) -> Response:

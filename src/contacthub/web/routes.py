@@ -1,4 +1,4 @@
-"""The dashboard's pages: log in and out, the contact list, add, edit, delete and CSV import.
+"""The dashboard's pages: log in and out, the contact list, add, edit and delete.
 
 Every page reads and writes through `services` and `AppContext.reading` /
 `writing`, exactly as the API routes do, so the rules and their messages are
@@ -8,20 +8,16 @@ are. Pages are plain HTML forms; dashboard.js only adds search as you type.
 
 from __future__ import annotations
 
-import csv
 import logging
-import tempfile
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.templating import Jinja2Templates
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response
 
 from contacthub.domain.contacts import (
     CONTACT_FIELDS,
@@ -33,7 +29,7 @@ from contacthub.domain.contacts import (
 from contacthub.domain.credentials import user_credentials
 from contacthub.domain.paging import page_request
 from contacthub.domain.users import Principal
-from contacthub.edge.context import AppContext, context_of
+from contacthub.edge.context import context_of
 from contacthub.edge.proxies import client_address
 from contacthub.errors import (
     DuplicateContacts,
@@ -43,11 +39,10 @@ from contacthub.errors import (
     ServiceUnavailable,
     TooManyAttempts,
 )
-from contacthub.imports import ImportFileError, ImportPlan, plan_import
 from contacthub.services import contacts as contacts_service
 from contacthub.services import users as users_service
-from contacthub.web import importing, session
-from contacthub.web.importing import ImportTally
+from contacthub.web import forms, session
+from contacthub.web.forms import FormShape
 
 router = APIRouter(include_in_schema=False)
 logger = logging.getLogger("contacthub.web")
@@ -86,7 +81,7 @@ class Session:
 
 
 async def _session(request: Request) -> Session | None:
-    token = request.cookies.get(session.SESSION_COOKIE)
+    token = session.read_cookie(request, session.SESSION_COOKIE)
     if not token:
         return None
     try:
@@ -133,10 +128,57 @@ async def _signed_in(request: Request) -> Session:
     return current
 
 
-async def _posted(request: Request) -> tuple[Session, FormData]:
+# What each form holds (its CSRF token included), with a field or two to spare;
+# its bytes are Settings.max_form_bytes, or max_import_bytes for the upload.
+LOGIN_FORM = 4
+CONTACT_FORM = 8
+BUTTON_FORM = 2  # delete, log out: the token alone
+
+
+async def _form(request: Request, shape: FormShape) -> FormData:
+    """The form of any dashboard POST: refused from another site, bounded before it is parsed."""
+    try:
+        return await forms.read_form(request, shape)
+    except forms.CrossSite:
+        raise Answered(_refused(request)) from None
+    except forms.TooLarge as error:
+        raise Answered(_too_large(request, error.limit)) from None
+    except forms.Unreadable as error:
+        raise Answered(_unreadable(request, error.reason)) from None
+
+
+def _form_shape(request: Request, max_fields: int) -> FormShape:
+    return FormShape(context_of(request).settings.max_form_bytes, max_fields)
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1 << 20)} MiB" if limit % (1 << 20) == 0 else f"{limit / 1024:g} KiB"
+
+
+def _too_large(request: Request, limit: int) -> Response:
+    return _render(
+        request,
+        "message.html",
+        status=413,
+        title="Too large",
+        message=f"This form is larger than the limit of {_size(limit)}. Nothing was stored.",
+    )
+
+
+def _unreadable(request: Request, reason: str) -> Response:
+    return _render(
+        request,
+        "message.html",
+        status=400,
+        title="Form not read",
+        message=f"This form could not be read: {reason} Nothing was changed.",
+    )
+
+
+async def _posted(request: Request, max_fields: int) -> tuple[Session, FormData]:
     """The session and form of a POST whose CSRF token is right; otherwise the POST is refused."""
     current = await _signed_in(request)
-    form = await request.form()
+    form = await _form(request, _form_shape(request, max_fields))
     if not session.csrf_matches(current.csrf_token, form.get(session.CSRF_FIELD)):
         raise Answered(_refused(request))
     return current, form
@@ -167,7 +209,7 @@ async def login_page(request: Request) -> Response:
     if await _session(request) is not None:
         return _redirect("/")
     # Kept when present, so that two login tabs open at once both work.
-    csrf = request.cookies.get(session.LOGIN_CSRF_COOKIE) or session.new_login_csrf()
+    csrf = session.read_cookie(request, session.LOGIN_CSRF_COOKIE) or session.new_login_csrf()
     response = _render(request, "login.html", csrf_token=csrf, values={}, errors={})
     session.set_cookie(request, response, session.LOGIN_CSRF_COOKIE, csrf, max_age=3600)
     return response
@@ -176,8 +218,8 @@ async def login_page(request: Request) -> Response:
 @router.post("/login")
 async def login(request: Request) -> Response:
     context = context_of(request)
-    form = await request.form()
-    csrf = request.cookies.get(session.LOGIN_CSRF_COOKIE, "")
+    form = await _form(request, _form_shape(request, LOGIN_FORM))
+    csrf = session.read_cookie(request, session.LOGIN_CSRF_COOKIE)
     if not csrf or not session.csrf_matches(csrf, form.get(session.CSRF_FIELD)):
         return _refused(request)
     values = {"user_id": str(form.get("user_id") or "")}
@@ -228,7 +270,7 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    current, _form = await _posted(request)
+    current, _form = await _posted(request, BUTTON_FORM)
     await context_of(request).log_out(current.token)
     response = _redirect("/login")
     session.clear_cookie(request, response, session.SESSION_COOKIE)
@@ -309,7 +351,7 @@ async def new_contact_page(request: Request) -> Response:
 
 @router.post("/contacts/new")
 async def add_contact(request: Request) -> Response:
-    current, form = await _posted(request)
+    current, form = await _posted(request, CONTACT_FORM)
     values = _form_values(form)
     try:
         draft = parse_contact(values, default_region=current.principal.default_region)
@@ -349,7 +391,7 @@ async def edit_contact_page(request: Request, contact_id: str) -> Response:
 
 @router.post("/contacts/{contact_id}/edit")
 async def edit_contact(request: Request, contact_id: str) -> Response:
-    current, form = await _posted(request)
+    current, form = await _posted(request, CONTACT_FORM)
     values = _form_values(form)
     changes = changes_to_one(contact_id, values, default_region=current.principal.default_region)
     try:
@@ -370,7 +412,7 @@ async def delete_contact_page(request: Request, contact_id: str) -> Response:
 
 @router.post("/contacts/{contact_id}/delete")
 async def delete_contact(request: Request, contact_id: str) -> Response:
-    current, _form = await _posted(request)
+    current, _ = await _posted(request, BUTTON_FORM)
     try:
         contact_ids = parse_deletion({"contact_ids": [contact_id]})
     except InvalidRequest:
@@ -380,93 +422,3 @@ async def delete_contact(request: Request, contact_id: str) -> Response:
     ):
         return _not_found(request)
     return _redirect("/?notice=deleted")
-
-
-# --- CSV import -----------------------------------------------------------------------
-
-
-@router.get("/import")
-async def import_page(request: Request) -> Response:
-    current = await _signed_in(request)
-    return _render(request, "import.html", session=current, error=None)
-
-
-def _plan(upload: UploadFile, default_region: str | None) -> ImportPlan:
-    # The CSV reader wants a file it can read twice (sniffing, then rows).
-    with tempfile.NamedTemporaryFile(suffix=".csv") as copy:
-        upload.file.seek(0)
-        while chunk := upload.file.read(1 << 20):
-            copy.write(chunk)
-        copy.flush()
-        try:
-            return plan_import(
-                Path(copy.name), overrides={}, default_region=default_region, on_duplicate="skip"
-            )
-        except ImportFileError as error:
-            # Told with the name the user knows, not the copy's.
-            raise ImportFileError(error.problem.replace(copy.name, upload.filename or "")) from None
-
-
-@router.post("/import")
-async def run_import(request: Request) -> Response:
-    """Import the uploaded file, streaming the page: progress after each batch, then the summary.
-
-    The import lives in this one request, so it needs no job store shared
-    between workers, and the progress shows without JavaScript.
-    """
-    current, form = await _posted(request)
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return _render(request, "import.html", 400, session=current, error="Choose a CSV file.")
-    try:
-        plan = await run_in_threadpool(_plan, upload, current.principal.default_region)
-    except ImportFileError as error:
-        return _render(request, "import.html", 400, session=current, error=str(error))
-    except (UnicodeDecodeError, ValueError, csv.Error) as error:
-        message = f"This file cannot be read as a UTF-8 CSV ({error})."
-        return _render(request, "import.html", 400, session=current, error=message)
-    page = templates.get_template("import_run.html").render(
-        request=request, session=current, filename=upload.filename
-    )
-    head, tail = page.split(_PROGRESS_MARK)
-    return StreamingResponse(
-        _import_stream(context_of(request), current, plan, head, tail),
-        media_type="text/html; charset=utf-8",
-        headers=_HEADERS,
-    )
-
-
-_PROGRESS_MARK = "<!-- progress -->"
-
-
-async def _import_stream(
-    context: AppContext, current: Session, plan: ImportPlan, head: str, tail: str
-) -> AsyncIterator[str]:
-    tally = ImportTally.of(plan)
-    progress = templates.get_template("_import_progress.html")
-    yield head
-    yield progress.render(tally=tally)
-    error = None
-    try:
-        for batch in plan.batches:
-            await importing.add_batch(tally, batch, context, current.principal)
-            yield progress.render(tally=tally)
-    except Exception:
-        # The page is half sent, so the error is told on it; what was added stays added.
-        logger.exception("dashboard import stopped")
-        error = "The import stopped because of a server error; the summary shows what was done."
-    yield templates.get_template("_import_summary.html").render(
-        session=current, tally=tally, error=error
-    )
-    yield tail
-
-
-@router.post("/import/rejected.csv")
-async def rejected_rows(request: Request) -> Response:
-    """The rejected rows of an import, which its summary page holds: no server-side state."""
-    _current, form = await _posted(request)
-    return Response(
-        str(form.get("rows") or ""),
-        media_type="text/csv; charset=utf-8",
-        headers={**_HEADERS, "Content-Disposition": 'attachment; filename="rejected.csv"'},
-    )

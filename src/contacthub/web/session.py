@@ -6,6 +6,13 @@ a CSRF token, HMAC(login token, purpose): only a page served to the holder of
 the cookie can know it, and it needs no server-side state. Before login there
 is no token, so the login form uses a random value kept in a cookie of its
 own and repeated in the form (double submit).
+
+Over https both cookies are named with the `__Host-` prefix: browsers accept
+such a cookie only when it is Secure, for path `/`, without a Domain, and set
+by this very host over https, so neither a page over plain http nor a sibling
+subdomain can plant one (as they could plant a login CSRF cookie to match a
+token of their own). Browsers refuse `__Host-` cookies over http, so there the
+plain names are used; each request reads the name its scheme calls for.
 """
 
 from __future__ import annotations
@@ -35,23 +42,42 @@ def new_login_csrf() -> str:
     return secrets.token_urlsafe(32)
 
 
+def _over_https(request: Request) -> bool:
+    # https directly, or via a proxy that uvicorn trusts (X-Forwarded-Proto).
+    return request.url.scheme == "https"
+
+
+def cookie_name(request: Request, name: str) -> str:
+    """The name the cookie `name` has on this request: `__Host-` prefixed over https."""
+    return f"__Host-{name}" if _over_https(request) else name
+
+
+def read_cookie(request: Request, name: str) -> str:
+    """The value of the cookie `name` under the name this request's scheme calls for, or ""."""
+    return request.cookies.get(cookie_name(request, name), "")
+
+
 def set_cookie(
     request: Request, response: Response, name: str, value: str, max_age: int | None
 ) -> None:
     response.set_cookie(
-        name,
+        cookie_name(request, name),
         value,
         max_age=max_age,
         path="/",
         httponly=True,
         samesite="strict",
-        # Secure whenever the page was reached over https (directly or via a proxy
-        # that uvicorn trusts), so the token never travels in clear after that.
-        secure=request.url.scheme == "https",
+        # Secure whenever the page was reached over https, so the token never
+        # travels in clear after that (and `__Host-` requires it).
+        secure=_over_https(request),
     )
 
 
 def clear_cookie(request: Request, response: Response, name: str) -> None:
     response.delete_cookie(
-        name, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https"
+        cookie_name(request, name),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=_over_https(request),
     )
