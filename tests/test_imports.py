@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from contacthub.imports import MAX_ROW_CHARS, ImportFileError, detect_delimiter, plan_import
+from contacthub.imports import (
+    MAX_ROW_CHARS,
+    BatchSending,
+    ImportFileError,
+    Row,
+    detect_delimiter,
+    plan_import,
+    reasons_by_index,
+)
 
 
 @pytest.mark.parametrize(
@@ -70,3 +78,26 @@ def test_a_row_longer_than_the_limit_is_refused_by_its_line(tmp_path: Path) -> N
     source = _people(tmp_path / "spread.csv", "Phone,First Name,Surname\n" + spread)
     with pytest.raises(ImportFileError, match="longer than 256 KiB"):
         plan_import(source, overrides={}, default_region=None, on_duplicate="skip")
+
+
+def test_a_batch_sets_refused_rows_aside_and_keeps_the_rest_in_order() -> None:
+    rows = [Row(line, [str(line)], {"phone_no": str(line)}) for line in range(2, 7)]
+    sending = BatchSending(rows)
+    assert sending.attempt == 0
+    sending.set_aside({3: "phone_no: already stored", 1: "email_id: bad"})
+    assert [row.line for row in sending.rows] == [2, 4, 6]
+    assert [(row.line, reason) for row, reason in sending.refused] == [
+        (3, "email_id: bad"),
+        (5, "phone_no: already stored"),
+    ]
+    assert sending.attempt == 1
+
+
+def test_problems_become_one_reason_per_element_or_none_for_the_whole_request() -> None:
+    assert reasons_by_index(
+        [(0, "phone_no", "bad"), (2, "last_name", "x"), (0, "company", "y")]
+    ) == {
+        0: "phone_no: bad; company: y",
+        2: "last_name: x",
+    }
+    assert reasons_by_index([(0, "phone_no", "bad"), (None, "contacts", "too many")]) is None

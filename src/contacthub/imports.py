@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -224,6 +224,39 @@ def plan_import(
             plan.batches.append(rows_of_pass[start : start + MAX_BATCH])
             plan.pass_of_batch.append(number)
     return plan
+
+
+class BatchSending:
+    """One batch on its way to the server, whoever sends it (`contacthub import` over HTTP,
+    the dashboard through the service): the rows still to send, and those set aside.
+
+    The rows passed the same checks locally, but the server may still refuse some
+    (a number stored since, a rule it applies with stored data). Those are set aside
+    with their reason and the rest sent again, until the server takes them all.
+    """
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.rows = rows
+        self.refused: list[tuple[Row, str]] = []
+        self.attempt = 0  # how many times rows were set aside: part of a resend's key
+
+    def set_aside(self, reasons: Mapping[int, str]) -> None:
+        """Take out the rows at these indexes of `rows`, with their reasons."""
+        self.refused += [(self.rows[index], reason) for index, reason in sorted(reasons.items())]
+        self.rows = [row for index, row in enumerate(self.rows) if index not in reasons]
+        self.attempt += 1
+
+
+def reasons_by_index(problems: Iterable[tuple[int | None, str, str]]) -> dict[int, str] | None:
+    """(index, field, message) problems as one reason per batch element; None when one of
+    them is about the request as a whole, not an element."""
+    reasons: dict[int, str] = {}
+    for index, field_name, message in problems:
+        if index is None:
+            return None
+        reason = f"{field_name}: {message}"
+        reasons[index] = f"{reasons[index]}; {reason}" if index in reasons else reason
+    return reasons
 
 
 def job_digest(path: Path, **options: Any) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from contacthub.client import ContactHub, DuplicateError, ValidationError
-from contacthub.imports import ImportPlan, Row
+from contacthub.imports import BatchSending, ImportPlan, Row, reasons_by_index
 
 
 @dataclass
@@ -54,26 +54,27 @@ def send_batch(
     hub: ContactHub, run: str, number: int, rows: list[Row], on_duplicate: str
 ) -> BatchOutcome:
     """Send one batch; rows the server refuses are set aside and the rest sent again."""
-    rejected: list[tuple[int, str]] = []
-    attempt = 0
-    while rows:
+    sending = BatchSending(rows)
+    while sending.rows:
+        rows = sending.rows
         try:
             result = hub.add_contacts(
                 [row.contact for row in rows],
                 on_duplicate=on_duplicate,  # type: ignore[arg-type]
-                idempotency_key=f"{run}.{number}.{attempt}",
+                idempotency_key=f"{run}.{number}.{sending.attempt}",
             )
         except DuplicateError as error:
-            refused = {d.index: _duplicate_reason(d.contact_id, d.duplicate_of_index, rows)
-                       for d in error.duplicates}  # fmt: skip
+            sending.set_aside(
+                {
+                    d.index: _duplicate_reason(d.contact_id, d.duplicate_of_index, rows)
+                    for d in error.duplicates
+                }
+            )
         except ValidationError as error:
-            refused = {}
-            for problem in error.errors:
-                if problem.index is None:
-                    raise
-                refused[problem.index] = (
-                    f"{refused[problem.index]}; " if problem.index in refused else ""
-                ) + f"{problem.field}: {problem.msg}"
+            reasons = reasons_by_index((p.index, p.field, p.msg) for p in error.errors)
+            if reasons is None:
+                raise
+            sending.set_aside(reasons)
         else:
             statuses = [entry.status for entry in result.contacts]
             return BatchOutcome(
@@ -81,12 +82,13 @@ def send_batch(
                 statuses.count("created"),
                 statuses.count("updated"),
                 statuses.count("skipped"),
-                rejected,
+                _lines(sending.refused),
             )
-        rejected += [(rows[index].line, reason) for index, reason in sorted(refused.items())]
-        rows = [row for index, row in enumerate(rows) if index not in refused]
-        attempt += 1
-    return BatchOutcome(number, 0, 0, 0, rejected)
+    return BatchOutcome(number, 0, 0, 0, _lines(sending.refused))
+
+
+def _lines(refused: list[tuple[Row, str]]) -> list[tuple[int, str]]:
+    return [(row.line, reason) for row, reason in refused]
 
 
 def _duplicate_reason(contact_id: str | None, earlier: int | None, rows: list[Row]) -> str:

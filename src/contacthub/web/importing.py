@@ -22,7 +22,14 @@ from contacthub.domain.contacts import MAX_BATCH, parse_new_contacts
 from contacthub.domain.users import Principal
 from contacthub.edge.context import AppContext
 from contacthub.errors import InvalidRequest
-from contacthub.imports import Row, check_row, map_headers, read_rows
+from contacthub.imports import (
+    BatchSending,
+    Row,
+    check_row,
+    map_headers,
+    read_rows,
+    reasons_by_index,
+)
 from contacthub.services import contacts as contacts_service
 
 SHOWN_REJECTED = 100  # rejected rows listed on the page; the download holds them all
@@ -129,21 +136,20 @@ async def add_batch(
     still refuse some, they are set aside and the rest sent again, as
     `contacthub import` does.
     """
-    refused_rows: list[tuple[Row, str]] = []
-    while rows:
-        body = {"contacts": [row.contact for row in rows], "on_duplicate": "skip"}
+    sending = BatchSending(rows)
+    while sending.rows:
+        body = {"contacts": [row.contact for row in sending.rows], "on_duplicate": "skip"}
         try:
             command = parse_new_contacts(body, default_region=principal.default_region)
             added = await contacts_service.add_contacts(context, principal, command)
         except InvalidRequest as error:
-            refused = {p.index: f"{p.field}: {p.msg}" for p in error.problems}
-            if None in refused:
+            reasons = reasons_by_index((p.index, p.field, p.msg) for p in error.problems)
+            if reasons is None:
                 raise
-            refused_rows += [(row, refused[i]) for i, row in enumerate(rows) if i in refused]
-            rows = [row for i, row in enumerate(rows) if i not in refused]
+            sending.set_aside(reasons)
             continue
         statuses = [entry["status"] for entry in added.entries]
         tally.added += statuses.count("created")
         tally.duplicates += statuses.count("skipped")
         break
-    return refused_rows
+    return sending.refused
