@@ -40,6 +40,8 @@ _ASSETS = {
 }
 _PACKAGED = Path(str(files("fastapi_offline") / "static"))
 _INIT = "swagger-ui-init.js"
+# The page's own files, served beside it and documented with it (GET /docs).
+FILE_PATHS = tuple(f"{DOCS_URL}/{name}" for name in (*_ASSETS, _INIT))
 
 
 def install(app: FastAPI) -> None:
