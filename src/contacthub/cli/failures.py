@@ -174,7 +174,7 @@ def _request_url(response: httpx.Response) -> httpx.URL | None:
 
 def _credentials_hint(path: str) -> str:
     if path == "/v2/user/login":
-        return "check the user id (<extension>_<appid>) and the password"
+        return "check the password, and the user id: <extension>_<appid>"
     if path == "/v2/user/add":
         return "check --appid and --secret"
     return (
