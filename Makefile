@@ -10,7 +10,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall whenever the project's dependencies change.
+# Reinstall whenever the project's dependencies change. Serving needs the package alone;
+# testing and linting need the test extras too: each has a stamp of its own.
+$(VENV)/.installed-serve: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
@@ -20,7 +25,7 @@ $(VENV)/.installed-bench: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $@
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed-serve
 	$(BIN)/contacthub serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed

@@ -8,7 +8,8 @@ import stat
 import subprocess
 from pathlib import Path
 
-from tests.conftest import CONTACTHUB, Org, contact
+from tests.cli.test_failures import run as run_clean
+from tests.conftest import CONTACTHUB, Org, contact, free_port
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -41,9 +42,9 @@ def test_user_add_reports_the_servers_refusal(org: Org) -> None:
         "user", "add", "--url", org.server.url, "--appid", str(org.appid), "--secret", org.secret,
         "--extension", "0", "--name", "M", "--phone", "12", "--password", "short",
     )  # fmt: skip
-    assert bad.returncode == 1
-    assert "extension" in bad.stderr
-    assert "phone_number" in bad.stderr
+    assert bad.returncode == 2
+    assert "--extension" in bad.stderr
+    assert "--phone" in bad.stderr
 
 
 def test_export_streams_every_contact_as_csv(org: Org, tmp_path: Path) -> None:
@@ -110,3 +111,37 @@ def test_export_makes_formulas_inert_and_is_readable_by_its_owner_only(
     # JSON lines are data, not a spreadsheet: kept as stored.
     jsonl = run("export", "--url", org.server.url, "--token", org.token, "--format", "jsonl")
     assert json.loads(jsonl.stdout)["company"] == "+cmd|' /C calc'!A0"
+
+
+def test_the_url_and_the_token_come_from_the_environment(org: Org) -> None:
+    org.add([contact("919870200001", "Zoë")])
+    env = {"CONTACTHUB_URL": org.server.url, "CONTACTHUB_TOKEN": org.token}
+    done = run_clean("export", "--format", "jsonl", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["first_name"] == "Zoë"
+
+
+def test_flags_beat_the_environment(org: Org) -> None:
+    org.add([contact("919870300001", "Zoë")])
+    closed = f"http://127.0.0.1:{free_port()}"
+    env = {"CONTACTHUB_URL": closed, "CONTACTHUB_TOKEN": "not a token"}
+    at = ("--url", org.server.url, "--format", "jsonl")
+    by_token = run_clean("export", *at, "--token", org.token, env=env)
+    assert by_token.returncode == 0, by_token.stderr
+    by_login = run_clean("export", *at, "--user-id", org.user_id, "--password", org.password,
+                         env=env)  # fmt: skip
+    assert by_login.returncode == 0, by_login.stderr
+    assert by_token.stdout == by_login.stdout != ""
+
+
+def test_login_prints_a_token_for_contacthub_token(org: Org) -> None:
+    org.add([contact("919870400001", "Zoë")])
+    env = {"CONTACTHUB_URL": org.server.url}
+    done = run_clean("login", "--user-id", org.user_id, "--password", org.password, env=env)
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    assert len(token) >= 32
+    assert token != org.token
+    exported = run_clean("export", "--format", "jsonl", env={**env, "CONTACTHUB_TOKEN": token})
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(exported.stdout)["phone_no"] == "919870400001"

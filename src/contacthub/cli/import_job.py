@@ -105,6 +105,7 @@ class Checkpoint:
         self.path = path
         self.job = job
         self.run = ""
+        self.recorded = 0  # batches recorded by this process
         self._lock = threading.Lock()
 
     def load(self) -> list[BatchOutcome]:
@@ -132,6 +133,7 @@ class Checkpoint:
         self._append({"job": self.job, "run": self.run})
 
     def record(self, outcome: BatchOutcome) -> None:
+        self.recorded += 1
         self._append(
             {
                 "batch": outcome.batch,

@@ -50,6 +50,11 @@ def create(connection: Connection, *, name: str, default_region: str | None) -> 
     return NewApp(appid=appid, secret=secret, name=clean_name, default_region=region)
 
 
+def any_appid(connection: Connection) -> int | None:
+    """The appid of an existing app, or None on a fresh installation."""
+    return apps.any_id(connection)
+
+
 def authenticate(connection: Connection, credentials: AppCredentials) -> AppRecord:
     app = (
         apps.get(connection, appid=credentials.appid)

@@ -53,3 +53,8 @@ def get(connection: Connection, *, appid: int) -> AppRecord | None:
     if row is None:
         return None
     return AppRecord(row.id, row.name, row.secret_digest, row.default_region)
+
+
+def any_id(connection: Connection) -> int | None:
+    """The id of some app, or None when there is none yet."""
+    return connection.execute(select(apps.c.id).limit(1)).scalar()
