@@ -13,7 +13,7 @@ from contacthub import clock
 from contacthub.config import Settings
 from contacthub.domain.credentials import AppCredentials, UserCredentials
 from contacthub.edge.context import AppContext
-from contacthub.errors import NotAuthenticated, TooManyAttempts
+from contacthub.errors import ExtensionTaken, NotAuthenticated, TooManyAttempts
 from contacthub.services import apps as apps_service
 from contacthub.services import users as users_service
 from contacthub.storage import migrate
@@ -171,3 +171,13 @@ def test_wrong_app_secrets_lock_out_the_app_until_the_window_moves_past_them(
     # A right secret is not a failure: the count does not grow with successes.
     for extension in range(102, 106):
         add_user(context, app, extension=extension)
+
+
+def test_a_taken_extension_is_not_counted_as_a_wrong_secret(
+    context: AppContext, app: apps_service.NewApp
+) -> None:
+    add_user(context, app)
+    for _ in range(4):  # more than the 3 failures allowed per app id
+        with pytest.raises(ExtensionTaken):
+            add_user(context, app)
+    assert add_user(context, app, extension=102).extension == 102

@@ -100,7 +100,12 @@ async def add_user(
     except Exception:
         await transactions.writing(throttle.release, attempt_id)
         raise
-    return await transactions.writing(add, new_user, hashed, attempt_id)
+    try:
+        return await transactions.writing(add, new_user, hashed, attempt_id)
+    except ExtensionTaken:
+        # The secret was right; the refusal rolled back `add`'s release of the attempt.
+        await transactions.writing(throttle.release, attempt_id)
+        raise
 
 
 def check_new_user(
