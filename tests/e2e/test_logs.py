@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.api.test_access_log import LINE
+from tests.edge.test_access_log import LINE
 from tests.conftest import SHARED_SERVER_ENV, Server, contact, new_org
 
 
