@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.edge.test_access_log import LINE
 from tests.conftest import SHARED_SERVER_ENV, Server, contact, new_org
+from tests.edge.test_access_log import LINE
 
 
 def test_a_full_run_logs_no_secret_token_or_password(database_url: str, tmp_path: Path) -> None:
